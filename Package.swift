@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One library module per pipeline stage. Each stage depends only on the stages before it,
+// so the dependency graph below is the architecture:
+//   capture -> decoding -> flows -> protocols -> detection -> output, tied together by the engine.
+let package = Package(
+    name: "Wirecheck",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wirecheck", targets: ["wirecheck"]),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "CPcap", path: "Sources/CPcap", pkgConfig: "libpcap",
+                       providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // Shared vocabulary: timestamps, addresses, events, the anomaly and alert catalogue.
+        .target(name: "WirecheckCore"),
+        // Capture: libpcap files, standard input and live interfaces, merged in time order.
+        .target(name: "WirecheckCapture", dependencies: ["WirecheckCore", "CPcap"]),
+        // Decoding: zero-copy header views from the link layer up to TCP, UDP and ICMP.
+        .target(name: "WirecheckDecoding", dependencies: ["WirecheckCore"]),
+        // Flows: the bidirectional flow table, TCP state, stream reassembly, flow anomalies.
+        .target(name: "WirecheckFlows", dependencies: ["WirecheckCore", "WirecheckDecoding", "CCrypto"]),
+        // Protocols: one folder per application protocol, identified by content.
+        .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows"]),
+        // Detection: cross-flow detectors (scans, ARP) and the alert rules.
+        .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
+        // Output: EVE JSON lines and the human summary.
+        .target(name: "WirecheckOutput", dependencies: ["WirecheckCore"]),
+        // Engine: runs every stage over a packet source and routes events to the outputs.
+        .target(name: "WirecheckEngine", dependencies: [
+            "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput",
+        ]),
+        .executableTarget(name: "wirecheck", dependencies: ["WirecheckEngine", "WirecheckCapture", "WirecheckOutput", "WirecheckCore"]),
+
+        .testTarget(name: "WirecheckTests", dependencies: [
+            "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "CPcap",
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,63 @@
+import WirecheckCore
+
+/// What a parser may read about the data it is given, and where it sends what it finds.
+///
+/// One context object is reused for every call on the packet path; the caller sets the fields
+/// before each call, so parsers must not keep a reference to it across calls.
+public final class ApplicationContext {
+    public var flow: FlowContext
+    public var timestamp: Timestamp
+    /// The packet whose arrival delivered the bytes being parsed.
+    public var packet: PacketReference
+    public var transport: Transport
+    public let sink: EventSink
+
+    public init(flow: FlowContext, timestamp: Timestamp, packet: PacketReference, transport: Transport, sink: EventSink) {
+        self.flow = flow
+        self.timestamp = timestamp
+        self.packet = packet
+        self.transport = transport
+        self.sink = sink
+    }
+
+    /// Emits a conformance anomaly for this flow.
+    public func anomaly(_ definition: AnomalyDefinition, message: String, packets: [PacketReference]? = nil,
+                        details: JSONObject = JSONObject()) {
+        sink.emit(.anomaly(definition, timestamp: timestamp, flow: flow, packets: packets ?? [packet],
+                           message: message, details: details))
+    }
+
+    /// Emits an alert for this flow.
+    public func alert(_ definition: AlertDefinition, message: String, packets: [PacketReference]? = nil,
+                      severity: Int? = nil, details: JSONObject = JSONObject()) {
+        sink.emit(.alert(definition, timestamp: timestamp, flow: flow, packets: packets ?? [packet],
+                         message: message, severity: severity, details: details))
+    }
+
+    /// Emits a protocol transaction event (`event_type` = the protocol name) whose body is
+    /// `{"<protocol>": record}`, and hands its operation to whoever follows operations
+    /// (the baseline, later).
+    public func transaction(protocolName: String, record: JSONObject, operation: Operation?,
+                            packets: [PacketReference], message: String? = nil) {
+        var event = Event(eventType: protocolName, timestamp: timestamp, flow: flow, packets: packets,
+                          message: message, body: [protocolName: .object(record)])
+        if let operation {
+            event.body.set("operation", .object(operation.jsonObject))
+        }
+        sink.emit(event)
+        operationObserver?(operation, flow, timestamp)
+    }
+
+    /// Receives every operation the parsers report, with its flow and time.
+    public var operationObserver: ((Operation?, FlowContext, Timestamp) -> Void)?
+}
+
+extension Operation {
+    public var jsonObject: JSONObject {
+        var object: JSONObject = ["name": .string(name), "class": .string(operationClass.rawValue), "code": .int(code)]
+        if let unit { object.set("unit", .int(unit)) }
+        if let rangeStart { object.set("range_start", .int(rangeStart)) }
+        if let rangeEnd { object.set("range_end", .int(rangeEnd)) }
+        return object
+    }
+}

@@ -1,0 +1,2 @@
+import WirecheckEngine
+print("wirecheck")
