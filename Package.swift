@@ -36,11 +36,14 @@ let package = Package(
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
             "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput",
         ]),
+        // Synthesis: packet builders for tests, the demo capture and the benchmark workload.
+        .target(name: "WirecheckSynthesis", dependencies: ["WirecheckCore", "WirecheckCapture"]),
+        .executableTarget(name: "wirecheck-synth", dependencies: ["WirecheckSynthesis", "WirecheckCore", "WirecheckCapture"]),
         .executableTarget(name: "wirecheck", dependencies: ["WirecheckEngine", "WirecheckCapture", "WirecheckOutput", "WirecheckCore"]),
 
         .testTarget(name: "WirecheckTests", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
-            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "CPcap",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis", "CPcap",
         ]),
     ],
     swiftLanguageModes: [.v5]
