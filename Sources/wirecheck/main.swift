@@ -1,2 +1,50 @@
+import Foundation
 import WirecheckEngine
-print("wirecheck")
+
+let generalUsage = """
+Usage: wirecheck COMMAND [OPTIONS]
+
+Wirecheck finds traffic on an industrial control network that does not behave like the
+protocol or the flow it claims to be.
+
+Commands:
+  analyze    analyse capture files or a live interface and report anomalies and alerts
+  catalog    list every anomaly and alert Wirecheck can raise (--markdown for the docs page)
+  version    print the version
+  help       show this help, or 'wirecheck help COMMAND' for a command's options
+"""
+
+func runCommand(_ arguments: [String]) -> Int32 {
+    guard let command = arguments.first else {
+        FileHandle.standardError.write(Data(generalUsage.utf8))
+        return 2
+    }
+    let rest = Array(arguments.dropFirst())
+    do {
+        switch command {
+        case "analyze":
+            return try AnalyzeCommand(arguments: rest).run()
+        case "catalog":
+            return try CatalogCommand(arguments: rest).run()
+        case "version", "--version":
+            print("wirecheck \(WirecheckVersion.current)")
+            return 0
+        case "help", "-h", "--help":
+            if rest.first == "analyze" { print(AnalyzeCommand.usage) } else if rest.first == "catalog" { print(CatalogCommand.usage) } else { print(generalUsage) }
+            return 0
+        default:
+            throw UsageError("unknown command '\(command)'; the commands are analyze, catalog, version and help")
+        }
+    } catch let help as HelpRequested {
+        print(help.text)
+        return 0
+    } catch let usage as UsageError {
+        printError(usage.description)
+        return 2
+    } catch {
+        printError("\(error)")
+        return 1
+    }
+}
+
+exit(runCommand(Array(CommandLine.arguments.dropFirst())))

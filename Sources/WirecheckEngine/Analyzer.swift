@@ -1,0 +1,162 @@
+import WirecheckCore
+import WirecheckDecoding
+import WirecheckDetection
+import WirecheckFlows
+import WirecheckOutput
+import WirecheckProtocols
+
+/// Settings for one analysis run.
+public struct AnalysisOptions {
+    public var flows = FlowConfiguration()
+    public var verifyChecksums = true
+    /// How often, in seconds of packet time, idle flows and fragments are expired.
+    public var housekeepingInterval: Double = 1
+
+    public init() {}
+}
+
+/// Runs every stage over a stream of captured packets: decoding, flow tracking, stream
+/// reassembly, application parsing and the cross-flow detectors. Packets go in through
+/// `process`; events come out through the sinks given at creation.
+public final class Analyzer {
+    public let sources: CaptureSourceTable
+    let router: EventRouter
+    let decoder: PacketDecoder
+    let flowTable: FlowTable
+    let applicationLayer: ApplicationLayer
+    let scanDetector: ScanDetector
+    let arpMonitor: ARPMonitor
+    let payloadRouter: PayloadRouter
+    let talkers = TalkerTable()
+
+    private var decoded = DecodedPacket()
+    private var nextHousekeeping: Timestamp?
+    private var lastTimestamp: Timestamp?
+    private let housekeepingStep: Int64
+
+    public private(set) var packets: UInt64 = 0
+    public private(set) var bytes: UInt64 = 0
+    public private(set) var firstTimestamp: Timestamp?
+    /// Packets whose link layer or network layer could not be decoded.
+    public private(set) var undecodedPackets: UInt64 = 0
+    /// Packets whose timestamp is earlier than the packet before them.
+    public private(set) var timestampsBackwards: UInt64 = 0
+
+    public init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable, outputs: [EventSink]) {
+        self.sources = sources
+        router = EventRouter(outputs: outputs)
+        decoder = PacketDecoder(sink: router)
+        decoder.verifyChecksums = options.verifyChecksums
+        applicationLayer = ApplicationLayer(sink: router)
+        payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers)
+        flowTable = FlowTable(configuration: options.flows, sink: router, consumer: payloadRouter)
+        scanDetector = ScanDetector(sink: router)
+        arpMonitor = ARPMonitor(sink: router)
+        housekeepingStep = Int64(options.housekeepingInterval * 1e9)
+    }
+
+    /// The event counts so far, by type, anomaly name and alert rule.
+    public var tally: EventTally { router.tally }
+
+    /// Adds an output after creation (for example a store opened later).
+    public func addOutput(_ output: EventSink) {
+        router.add(output)
+    }
+
+    /// Analyses one packet. `packet.bytes` is only read during this call.
+    public func process(_ packet: CapturedPacket) {
+        packets += 1
+        bytes += UInt64(packet.originalLength)
+        if firstTimestamp == nil { firstTimestamp = packet.timestamp }
+        if let last = lastTimestamp, packet.timestamp < last { timestampsBackwards += 1 }
+        lastTimestamp = packet.timestamp
+        housekeep(now: packet.timestamp)
+
+        guard decoder.decode(packet, into: &decoded) else {
+            undecodedPackets += 1
+            return
+        }
+        if decoded.arp != nil {
+            arpMonitor.observe(decoded)
+            return
+        }
+        guard decoded.hasTransport else { return }
+        scanDetector.observe(decoded)
+        let payload = decoder.payload(of: decoded, packet: packet)
+        _ = flowTable.process(decoded, payload: payload)
+    }
+
+    /// Expires idle state when packet time has moved past the next housekeeping point.
+    /// Live capture also calls this when no packet arrives, with the wall-clock time.
+    public func housekeep(now: Timestamp) {
+        guard let next = nextHousekeeping else {
+            nextHousekeeping = Timestamp(nanoseconds: now.nanoseconds + housekeepingStep)
+            return
+        }
+        guard now >= next else { return }
+        nextHousekeeping = Timestamp(nanoseconds: now.nanoseconds + housekeepingStep)
+        flowTable.expire(now: now)
+        decoder.expireFragments(now: now)
+        scanDetector.expire(now: now)
+    }
+
+    /// Ends every open flow and reports what is still pending. Call once, after the last packet.
+    public func finish() {
+        let end = lastTimestamp ?? Timestamp.zero
+        flowTable.finish(at: end)
+        scanDetector.finish(at: end)
+    }
+
+    /// Fills the summary's analysis members from each stage's statistics.
+    public func summarize(into summary: inout RunSummary) {
+        summary.packets = packets
+        summary.bytes = bytes
+        summary.firstTimestamp = firstTimestamp
+        summary.lastTimestamp = lastTimestamp
+        let flowStatistics = flowTable.statistics
+        summary.flows = flowStatistics.flowsCreated
+        summary.flowsByProtocol = flowStatistics.flowsByProtocol
+        summary.midstreamPickups = flowStatistics.midstreamPickups
+        summary.evictedFlows = flowStatistics.flowsEvicted
+        summary.flowsByAppProto = payloadRouter.flowsByAppProto
+        summary.topTalkers = talkers.top(5)
+        if undecodedPackets > 0 {
+            summary.skipped.append(("packets whose link or network layer could not be decoded", undecodedPackets))
+        }
+        if timestampsBackwards > 0 {
+            summary.skipped.append(("packets with a timestamp earlier than the packet before (analysed anyway)", timestampsBackwards))
+        }
+        for (reason, count) in decoder.statistics.skippedReasons {
+            summary.skipped.append((reason, count))
+        }
+    }
+}
+
+/// Routes what the flow table releases to the application layer and keeps per-flow
+/// bookkeeping for the summary.
+final class PayloadRouter: FlowPayloadConsumer {
+    let applicationLayer: ApplicationLayer
+    let talkers: TalkerTable
+    private(set) var flowsByAppProto: [String: UInt64] = [:]
+
+    init(applicationLayer: ApplicationLayer, talkers: TalkerTable) {
+        self.applicationLayer = applicationLayer
+        self.talkers = talkers
+    }
+
+    func stream(_ flow: Flow, toServer: Bool, chunk: StreamChunk, timestamp: Timestamp) {
+        applicationLayer.stream(flow, direction: toServer ? .toServer : .toClient, chunk: chunk, timestamp: timestamp)
+    }
+
+    func datagram(_ flow: Flow, toServer: Bool, payload: UnsafeRawBufferPointer, packet: PacketReference,
+                  timestamp: Timestamp) {
+        applicationLayer.datagram(flow, direction: toServer ? .toServer : .toClient, payload: payload, packet: packet,
+                                  timestamp: timestamp)
+    }
+
+    func flowEnded(_ flow: Flow, timestamp: Timestamp) {
+        applicationLayer.flowEnded(flow, timestamp: timestamp)
+        if let appProto = flow.appProto { flowsByAppProto[appProto, default: 0] += 1 }
+        talkers.record(flow)
+    }
+}

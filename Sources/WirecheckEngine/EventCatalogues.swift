@@ -1,0 +1,15 @@
+import WirecheckCore
+import WirecheckDecoding
+import WirecheckDetection
+import WirecheckFlows
+import WirecheckProtocols
+
+/// Every stage's catalogue, in pipeline order.
+public enum EventCatalogues {
+    public static let all: [EventCatalogue.Type] = [
+        DecodingCatalogue.self,
+        FlowCatalogue.self,
+        DetectionCatalogue.self,
+        ApplicationLayerCatalogue.self,
+    ]
+}

@@ -1,0 +1,34 @@
+import WirecheckCore
+import WirecheckFlows
+import WirecheckOutput
+
+/// Bytes, packets and flows per IP address, accumulated from ended flows for the summary's
+/// top talkers. Bounded so a spoofed-source flood cannot grow it without limit.
+final class TalkerTable {
+    /// Hosts tracked; later hosts are counted only in `untrackedFlows`.
+    static let maxHosts = 65_536
+
+    private var hosts: [IPAddress: RunSummary.Talker] = [:]
+    private(set) var untrackedFlows: UInt64 = 0
+
+    func record(_ flow: Flow) {
+        let bytes = flow.bytesToServer + flow.bytesToClient
+        let packets = flow.packetsToServer + flow.packetsToClient
+        for address in [flow.context.srcIP, flow.context.destIP] {
+            if var talker = hosts[address] {
+                talker.bytes += bytes
+                talker.packets += packets
+                talker.flows += 1
+                hosts[address] = talker
+            } else if hosts.count < TalkerTable.maxHosts {
+                hosts[address] = RunSummary.Talker(address: address, bytes: bytes, packets: packets, flows: 1)
+            } else {
+                untrackedFlows += 1
+            }
+        }
+    }
+
+    func top(_ count: Int) -> [RunSummary.Talker] {
+        Array(hosts.values.sorted { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : $0.address < $1.address }.prefix(count))
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import WirecheckCapture
+import WirecheckCore
+import WirecheckEngine
+import WirecheckOutput
+
+/// `wirecheck analyze`: reads captures or a live interface, runs every stage and writes the
+/// EVE output and the summary.
+struct AnalyzeCommand {
+    static let usage = """
+    Usage: wirecheck analyze [OPTIONS] CAPTURE...
+           wirecheck analyze [OPTIONS] -i INTERFACE
+
+    Decodes every packet, tracks flows, parses the industrial protocols and reports anomalies
+    and alerts. Several capture files are merged in timestamp order; '-' reads a capture from
+    standard input.
+
+    Options:
+      --eve PATH              write EVE JSON lines to PATH ('-' for standard output)
+      --filter EXPR           analyse only packets matching the BPF expression EXPR
+      -i, --interface NAME    capture live from interface NAME until Ctrl-C or SIGTERM
+      --max-flows N           maximum number of flows tracked at once (default 1000000)
+      --midstream-grace SEC   seconds after the first packet during which a flow with no
+                              handshake counts as a mid-stream pickup (default 10)
+      --no-checksums          do not verify IP, TCP and UDP checksums (for captures taken on
+                              a host with checksum offload)
+      --quiet                 do not print the summary
+      -h, --help              show this help
+
+    Exit status: 0 when analysis ran, 1 when nothing could be analysed, 2 for usage errors.
+    """
+
+    var captures: [String] = []
+    var interface: String?
+    var evePath: String?
+    var options = AnalysisOptions()
+    var captureOptions = CaptureOptions()
+    var quiet = false
+
+    init(arguments: [String]) throws {
+        var cursor = ArgumentCursor(arguments)
+        while let option = cursor.nextOption() {
+            switch option {
+            case "--eve": evePath = try cursor.value(for: option)
+            case "--filter": captureOptions.filter = try cursor.value(for: option)
+            case "-i", "--interface": interface = try cursor.value(for: option)
+            case "--max-flows": options.flows.maxFlows = try cursor.integer(for: option, range: 1...100_000_000)
+            case "--midstream-grace": options.flows.midstreamGrace = try cursor.seconds(for: option)
+            case "--no-checksums": options.verifyChecksums = false
+            case "--quiet", "-q": quiet = true
+            case "-h", "--help": throw HelpRequested(text: AnalyzeCommand.usage)
+            default: throw UsageError("unknown option '\(option)' for analyze; run 'wirecheck analyze --help' for the list")
+            }
+        }
+        captures = cursor.positionals
+        if interface != nil && !captures.isEmpty {
+            throw UsageError("give either capture files or -i INTERFACE, not both (got -i \(interface!) and \(captures.joined(separator: " ")))")
+        }
+        if interface == nil && captures.isEmpty {
+            throw UsageError("no capture given: name one or more pcap or pcapng files, '-' for standard input, or -i INTERFACE")
+        }
+    }
+
+    /// Runs the analysis and returns the exit status.
+    func run() -> Int32 {
+        let sources = CaptureSourceTable()
+        let input: CaptureInput
+        do {
+            if let interface {
+                input = try CaptureInput.openLive(interface: interface, options: captureOptions, sources: sources)
+            } else {
+                input = try CaptureInput.openFiles(captures, options: captureOptions, sources: sources)
+            }
+        } catch let error as CaptureError {
+            printError(error.description)
+            return error.isUsageError ? 2 : 1
+        } catch {
+            printError("\(error)")
+            return 1
+        }
+        for failure in input.openErrors {
+            printError(failure.description)
+        }
+
+        var outputs: [EventSink] = []
+        var eveWriter: EveWriter?
+        if let evePath {
+            do {
+                let writer = try EveWriter(path: evePath, sources: sources)
+                eveWriter = writer
+                outputs.append(writer)
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
+
+        let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
+        installStopSignalHandlers { input.stop() }
+        let isLive = interface != nil
+        input.run({ packet in
+            analyzer.process(packet)
+        }, idle: { now in
+            analyzer.housekeep(now: now)
+            if isLive { eveWriter?.flush() }
+        })
+        analyzer.finish()
+
+        var summary = RunSummary()
+        analyzer.summarize(into: &summary)
+        let statistics = input.statistics
+        summary.sources = statistics.sources.map {
+            RunSummary.Source(name: $0.name, packets: $0.packets, linkType: $0.linkType)
+        }
+        summary.kernelDrops = statistics.kernelDrops
+        summary.warnings = input.warnings
+        summary.errors = input.openErrors.map(\.description)
+        if statistics.filteredOut > 0 {
+            summary.skipped.append(("packets not matching the filter '\(captureOptions.filter ?? "")'", statistics.filteredOut))
+        }
+        if let eveWriter {
+            analyzer.emitStatistics(summary: summary)
+            eveWriter.close()
+            summary.eveOutput = eveWriter.path
+            summary.eveEvents = eveWriter.eventsWritten
+        }
+        if !quiet && evePath != "-" {
+            print(SummaryFormatter.render(summary, tally: analyzer.tally), terminator: "")
+        }
+        for warning in input.warnings {
+            printError("warning: \(warning)")
+        }
+        if let failure = eveWriter?.failure {
+            printError("\(failure.description) (\(eveWriter?.eventsLost ?? 0) events were not written)")
+            return 1
+        }
+        let nothingAnalysed = analyzer.packets == 0 && !isLive && !input.openErrors.isEmpty
+        return nothingAnalysed ? 1 : 0
+    }
+}
+
+struct HelpRequested: Error {
+    let text: String
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data(("wirecheck: " + message + "\n").utf8))
+}
