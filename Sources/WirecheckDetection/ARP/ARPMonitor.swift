@@ -3,8 +3,8 @@ import WirecheckDecoding
 
 /// Limits and timing of the ARP monitor.
 public struct ARPConfiguration: Sendable {
-    /// Seconds a request stays open for its reply. Hosts answer within milliseconds, so a reply
-    /// later than this answered no request.
+    /// Seconds a request stays open for its reply. Hosts usually reply within milliseconds, so a
+    /// reply later than this is treated as unsolicited.
     public var replyWindowSeconds: Double
     /// IP-to-MAC bindings tracked at once. New addresses beyond this are not tracked, so a flood
     /// of forged senders cannot exhaust memory.
@@ -37,8 +37,8 @@ public struct ARPStatistics: Sendable, Equatable {
     public init() {}
 }
 
-/// Learns IPv4-to-MAC bindings from ARP and alerts on announcements, rebinding and replies that
-/// answer no request.
+/// Learns IPv4-to-MAC bindings from ARP and alerts on announcements, rebinding and replies to no
+/// request.
 ///
 /// Only ARP packets teach bindings. The Ethernet source of IPv4 packets is not used, because a
 /// router forwards many IP addresses from its one MAC address.
@@ -87,7 +87,7 @@ public final class ARPMonitor {
         if isRequest { counters.requests &+= 1 } else { counters.replies &+= 1 }
 
         if arp.senderIP == 0 {
-            // An RFC 5227 probe asks whether an address is in use and claims nothing.
+            // An RFC 5227 probe checks whether an address is in use and claims nothing.
             if isRequest {
                 counters.probes &+= 1
                 recordRequest(arp, at: packet)
@@ -226,8 +226,8 @@ public final class ARPMonitor {
         pendingRequests[key] = packet.timestamp
     }
 
-    /// Returns true when a request that `reply` answers was seen within the reply window. The
-    /// request stays open until it expires, because a host asked twice may reply twice.
+    /// Returns true when a request matching `reply` was seen within the reply window. The request
+    /// stays open until it expires, because a host that receives it twice may reply twice.
     private func matchRequest(answeredBy reply: ARPFields, at time: Timestamp) -> Bool {
         let key = UInt64(reply.targetIP) << 32 | UInt64(reply.senderIP)
         guard let asked = pendingRequests[key] else { return false }

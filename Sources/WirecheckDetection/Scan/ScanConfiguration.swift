@@ -10,14 +10,14 @@ public struct ScanConfiguration: Sendable {
     /// Distinct ports of one host with failed attempts from one source that make a vertical scan.
     public var verticalThreshold: Int
     /// Seconds after which an attempt with no completed handshake or UDP reply counts as failed.
-    /// Until then it may still be answered, so a client that opens many connections at once
+    /// Until then a reply may still come, so a client that opens many connections at once
     /// does not look like a scanner.
     public var answerTimeoutSeconds: Double
     /// Sources tracked at once. The least recently seen source is evicted beyond this, so a flood
     /// of spoofed source addresses cannot exhaust memory.
     public var maxSources: Int
-    /// Targets tracked per source. The oldest target is evicted beyond this; it is far above the
-    /// thresholds, so eviction only thins the list of a scan that has already been detected.
+    /// Targets tracked per source. Beyond this the oldest target is evicted, so a source with more
+    /// targets in one window can lose failed attempts before they are counted.
     public var maxTargetsPerSource: Int
     /// Hosts or ports listed in an alert.
     public var listedTargets: Int

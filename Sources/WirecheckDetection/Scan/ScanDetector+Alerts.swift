@@ -15,7 +15,7 @@ extension ScanDetector {
         guard !(source.alertedHorizontal && source.alertedVertical) else { return }
         // Pending attempts can time out without any change, so only skip unchanged sources whose
         // attempts are all decided.
-        let hasPending = source.attempts.values.contains { $0.outcome == .pending || $0.outcome == .answered }
+        let hasPending = source.attempts.values.contains { $0.outcome == .pending || $0.outcome == .halfOpen }
         guard source.changed || hasPending || endOfInput else { return }
         source.changed = false
 
@@ -65,7 +65,7 @@ extension ScanDetector {
             switch attempt.outcome {
             case .established: isFailed = false
             case .rejected: isFailed = true
-            case .pending, .answered: isFailed = timedOut
+            case .pending, .halfOpen: isFailed = timedOut
             }
             guard isFailed else { continue }
             result.targets.append((target, attempt))
@@ -117,7 +117,7 @@ extension ScanDetector {
         for (_, attempt) in failed.targets {
             switch attempt.outcome {
             case .pending: counts.pending += 1
-            case .answered: counts.halfOpen += 1
+            case .halfOpen: counts.halfOpen += 1
             case .rejected: counts.rejected += 1
             case .established: break
             }
@@ -139,7 +139,7 @@ extension ScanDetector {
         for (_, attempt) in failed.targets {
             switch attempt.outcome {
             case .pending: pending += 1
-            case .answered: halfOpen += 1
+            case .halfOpen: halfOpen += 1
             case .rejected: rejected += 1
             case .established: break
             }
@@ -162,7 +162,7 @@ extension ScanDetector {
         return "\(Int(seconds.rounded())) s"
     }
 
-    /// Lists up to `listedTargets` items and says how many more there are.
+    /// Joins up to `listedTargets` items and adds how many more there are.
     private func listText(_ items: [String]) -> String {
         let shown = items.prefix(configuration.listedTargets).joined(separator: ", ")
         let more = items.count - min(items.count, configuration.listedTargets)

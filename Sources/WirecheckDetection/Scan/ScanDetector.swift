@@ -10,7 +10,7 @@ import WirecheckDecoding
 /// (a half-open SYN scan), or no UDP reply. Only failed attempts count toward the thresholds, so
 /// a master that polls many outstations over working connections is not a scanner.
 ///
-/// Each source alerts at most once per direction per scan episode. An episode ends when the source
+/// Each source raises at most one alert of each kind per scan episode. An episode ends when the source
 /// has probed nothing for a whole window.
 public final class ScanDetector {
     let configuration: ScanConfiguration
@@ -85,10 +85,10 @@ public final class ScanDetector {
         let reverse = ScanTarget(host: packet.sourceIP, port: packet.sourcePort, ipProtocol: IPProtocolNumber.tcp)
         if let source = sources.source(for: packet.destinationIP), let attempt = source.attempts[reverse] {
             if flags.contains(.syn) && flags.contains(.ack) && attempt.outcome == .pending {
-                update(source, reverse, to: .answered)
+                update(source, reverse, to: .halfOpen)
                 return
             }
-            if flags.contains(.rst) && (attempt.outcome == .pending || attempt.outcome == .answered) {
+            if flags.contains(.rst) && (attempt.outcome == .pending || attempt.outcome == .halfOpen) {
                 update(source, reverse, to: .rejected)
                 evaluate(source, now: packet.timestamp, endOfInput: false)
                 return
@@ -96,11 +96,11 @@ public final class ScanDetector {
         }
 
         // The source's ACK that completes a handshake. A RST from the source after a SYN-ACK
-        // leaves the attempt answered, which is the half-open pattern of a SYN scan.
+        // leaves the attempt half-open, which is the half-open pattern of a SYN scan.
         if flags.contains(.ack) && !flags.contains(.rst) && !flags.contains(.syn) {
             let forward = ScanTarget(host: packet.destinationIP, port: packet.destinationPort,
                                      ipProtocol: IPProtocolNumber.tcp)
-            if let source = sources.source(for: packet.sourceIP), source.attempts[forward]?.outcome == .answered {
+            if let source = sources.source(for: packet.sourceIP), source.attempts[forward]?.outcome == .halfOpen {
                 update(source, forward, to: .established)
             }
         }
@@ -121,8 +121,8 @@ public final class ScanDetector {
     /// Marks pending attempts from the ICMP message's destination to its sender as rejected.
     ///
     /// NOTE: the decoded packet does not carry the header quoted inside the ICMP message, so the
-    /// match is by host only: a port unreachable rejects every pending UDP attempt to that host,
-    /// and an unreachable sent by a router on the target's behalf is not matched.
+    /// match is by host only. A port unreachable rejects every pending UDP attempt to that host,
+    /// and an unreachable that a router sends on the target's behalf is not matched.
     private func observeICMP(_ packet: DecodedPacket) {
         let isV4Unreachable = packet.ipProtocol == IPProtocolNumber.icmp && packet.icmpType == 3
         let isV6Unreachable = packet.ipProtocol == IPProtocolNumber.icmpv6 && packet.icmpType == 1

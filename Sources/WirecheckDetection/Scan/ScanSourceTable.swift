@@ -7,12 +7,12 @@ struct ScanTarget: Hashable {
     var ipProtocol: UInt8
 }
 
-/// What became of one connection attempt.
+/// The outcome of one connection attempt so far.
 enum AttemptOutcome {
-    /// No answer yet.
+    /// No reply from the target yet.
     case pending
     /// The target sent a SYN-ACK, but the source has not completed the handshake.
-    case answered
+    case halfOpen
     /// The handshake completed, or the UDP service replied.
     case established
     /// The target sent a RST, or an ICMP destination unreachable came back.
@@ -77,7 +77,7 @@ final class ScanSource {
     }
 
     /// Drops removed entries from the front of `order` once they are the larger part, so the
-    /// array stays within twice the live targets.
+    /// array holds at most twice the live targets plus 64 removed entries.
     private func compactOrderIfNeeded() {
         if orderHead == order.count {
             order.removeAll(keepingCapacity: true)
