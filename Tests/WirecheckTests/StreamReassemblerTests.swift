@@ -302,4 +302,45 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
             #expect(reassembler.bufferedBytes == 0)
         }
     }
+
+    @Test func hostileSegmentsStayBounded() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func nextRandom(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let budget = ReassemblyBudget(maxTotalBytes: 48 << 10)
+        let limits = ReassemblyLimits(maxBufferedBytesPerDirection: 32 << 10, maxBufferedSegmentsPerDirection: 64,
+                                      gapAfterHeldSegments: 48, gapAfterHeldBytes: 40 << 10,
+                                      deliveredHistoryBytes: 8 << 10)
+        let reassemblers = (0..<3).map { _ in makeReassembler(limits: limits, budget: budget, initialSequence: 0) }
+        var deliveredLength = [0, 0, 0]
+        let payload = [UInt8](repeating: 0xAB, count: 3000)
+        for number in 0..<5000 {
+            let which = nextRandom(3)
+            let reassembler = reassemblers[which]
+            // Sequence numbers anywhere in the space, and near the stream position.
+            let sequence = nextRandom(4) == 0 ? UInt32(truncatingIfNeeded: state) : UInt32(nextRandom(200_000))
+            let length = 1 + nextRandom(payload.count)
+            var bytes = Array(payload[0..<length])
+            bytes[0] = UInt8(truncatingIfNeeded: number)
+            _ = bytes.withUnsafeBytes { buffer in
+                reassembler.add(sequence: sequence, payload: buffer, packet: packet(UInt64(number + 1))) { chunk in
+                    switch chunk {
+                    case .data(let data, _): deliveredLength[which] += data.count
+                    case .gap(let length): deliveredLength[which] += length
+                    }
+                }
+            }
+            #expect(reassembler.bufferedBytes <= limits.maxBufferedBytesPerDirection)
+            #expect(budget.usedBytes == reassemblers.reduce(0) { $0 + $1.bufferedBytes })
+            #expect(budget.usedBytes <= budget.maxTotalBytes)
+        }
+        for reassembler in reassemblers {
+            reassembler.flush { _ in }
+            reassembler.release()
+        }
+        #expect(budget.usedBytes == 0)
+        #expect(deliveredLength.allSatisfy { $0 > 0 })
+    }
 }

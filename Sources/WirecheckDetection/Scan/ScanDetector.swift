@@ -10,7 +10,9 @@ import WirecheckDecoding
 /// (a half-open SYN scan), or no UDP reply. Only failed attempts count toward the thresholds, so
 /// a master that polls many outstations over working connections is not a scanner.
 ///
-/// Each source raises at most one alert of each kind per scan episode. An episode ends when the source
+/// Sources are checked against the thresholds once per second of packet time (and by `expire`
+/// and `finish`), not per packet, so a flood of rejections costs one lookup per packet. Each
+/// source raises at most one alert of each kind per scan episode. An episode ends when the source
 /// has probed nothing for a whole window.
 public final class ScanDetector {
     let configuration: ScanConfiguration
@@ -90,7 +92,6 @@ public final class ScanDetector {
             }
             if flags.contains(.rst) && (attempt.outcome == .pending || attempt.outcome == .halfOpen) {
                 update(source, reverse, to: .rejected)
-                evaluate(source, now: packet.timestamp, endOfInput: false)
                 return
             }
         }
@@ -130,14 +131,9 @@ public final class ScanDetector {
         let portUnreachable = (isV4Unreachable && packet.icmpCode == 3) || (isV6Unreachable && packet.icmpCode == 4)
         guard let source = sources.source(for: packet.destinationIP) else { return }
 
-        var rejectedAny = false
         for (target, attempt) in source.attempts where target.host == packet.sourceIP && attempt.outcome == .pending {
             if portUnreachable && target.ipProtocol != IPProtocolNumber.udp { continue }
             update(source, target, to: .rejected)
-            rejectedAny = true
-        }
-        if rejectedAny {
-            evaluate(source, now: packet.timestamp, endOfInput: false)
         }
     }
 

@@ -289,14 +289,17 @@ public final class StreamReassembler {
     private func compareWithDelivered(sequence: UInt32, bytes: UnsafeRawBufferPointer, packet: PacketReference,
                                       observations: inout ReassemblyObservations) {
         let start = signedDistance(sequence)
-        for index in 0..<bytes.count {
+        // Skip straight to the bytes the history still holds.
+        let firstKept = max(0, -start - history.count)
+        var index = firstKept
+        while index < bytes.count {
             let position = start + index
-            guard position < 0 else { break }
-            guard let delivered = history.byte(before: -position) else { continue }
+            guard position < 0, let delivered = history.byte(before: -position) else { break }
             if delivered != bytes[index] {
-                observations.overlapsWithDifferentData.append((packet, nextOffset + position))
+                record(packet: packet, offset: nextOffset + position, in: &observations)
                 return
             }
+            index += 1
         }
     }
 
@@ -307,10 +310,17 @@ public final class StreamReassembler {
         for index in 0..<bytes.count where offset + index < segment.bytes.count {
             if segment.bytes[offset + index] != bytes[index] {
                 let position = signedDistance(segment.sequence) + offset + index
-                observations.overlapsWithDifferentData.append((packet, nextOffset + position))
+                record(packet: packet, offset: nextOffset + position, in: &observations)
                 return
             }
         }
+    }
+
+    /// Records one differing overlap per packet, so a segment that overlaps several held
+    /// segments is reported once, at its first differing byte.
+    private func record(packet: PacketReference, offset: Int, in observations: inout ReassemblyObservations) {
+        guard !observations.overlapsWithDifferentData.contains(where: { $0.0 == packet }) else { return }
+        observations.overlapsWithDifferentData.append((packet, offset))
     }
 
     /// Signed distance from the next expected byte to `sequence`, correct across the 2^32 wrap
