@@ -343,4 +343,51 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
         #expect(budget.usedBytes == 0)
         #expect(deliveredLength.allSatisfy { $0 > 0 })
     }
+
+    @Test func gapsKeepBytesAtTheirOffsets() {
+        var state: UInt64 = 0x1234_5678_9ABC_DEF1
+        func nextRandom(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let original = (0..<60_000).map { UInt8(truncatingIfNeeded: ($0 &* 7) ^ ($0 >> 8)) }
+        // Tight limits force every early-release path: gap rule, per-direction limits, budget.
+        let limits = ReassemblyLimits(maxBufferedBytesPerDirection: 2000, maxBufferedSegmentsPerDirection: 6,
+                                      gapAfterHeldSegments: 5, gapAfterHeldBytes: 1500,
+                                      deliveredHistoryBytes: 1024)
+        for round in 0..<10 {
+            let budget = ReassemblyBudget(maxTotalBytes: 1200)
+            let initial = UInt32.max &- UInt32(round * 5000)
+            let reassembler = makeReassembler(limits: limits, budget: budget, initialSequence: initial)
+            var offset = 0
+            var mismatches = 0
+            let deliver: (StreamChunk) -> Void = { chunk in
+                switch chunk {
+                case .data(let bytes, _):
+                    if offset + bytes.count > original.count || !bytes.elementsEqual(original[offset..<(offset + bytes.count)]) {
+                        mismatches += 1
+                    }
+                    offset += bytes.count
+                case .gap(let length):
+                    offset += length
+                }
+            }
+            var differences = 0
+            for number in 0..<3000 {
+                // Segments near the stream position, some behind it and some far ahead.
+                let start = max(0, min(original.count - 1, offset - 500 + nextRandom(4000)))
+                let length = min(original.count - start, 1 + nextRandom(400))
+                let observations = original[start..<(start + length)].withUnsafeBytes { buffer in
+                    reassembler.add(sequence: initial &+ UInt32(start), payload: buffer,
+                                    packet: packet(UInt64(number + 1)), deliver: deliver)
+                }
+                differences += observations.overlapsWithDifferentData.count
+            }
+            reassembler.flush(deliver: deliver)
+            #expect(mismatches == 0)
+            #expect(differences == 0)
+            #expect(budget.overruns > 0)
+            #expect(budget.usedBytes == 0)
+        }
+    }
 }

@@ -289,7 +289,7 @@ public final class StreamReassembler {
     private func compareWithDelivered(sequence: UInt32, bytes: UnsafeRawBufferPointer, packet: PacketReference,
                                       observations: inout ReassemblyObservations) {
         let start = signedDistance(sequence)
-        // Skip straight to the bytes the history still holds.
+        // Skip straight to the bytes the history still contains.
         let firstKept = max(0, -start - history.count)
         var index = firstKept
         while index < bytes.count {
