@@ -8,15 +8,15 @@ public enum DetectionCatalogue: EventCatalogue {
     public static let horizontalScan = AlertDefinition(
         "scan.horizontal", signatureID: 1100, signature: "Horizontal scan: one source probed many hosts",
         category: "Attempted Information Leak", severity: 2, technique: .remoteSystemDiscovery,
-        summary: "One source sent connection attempts or UDP probes to many hosts within the window, and most "
-            + "were not answered, rejected or left half-open. Check whether the source is an approved "
+        summary: "One source sent TCP SYNs, UDP probes or ICMP echo requests to many hosts within the window, "
+            + "and at least the threshold of them were not answered, rejected or left half-open. Check whether the source is an approved "
             + "asset-inventory or engineering tool.")
 
     public static let verticalScan = AlertDefinition(
         "scan.vertical", signatureID: 1101, signature: "Vertical scan: one source probed many ports of one host",
         category: "Attempted Information Leak", severity: 2, technique: .remoteSystemDiscovery,
-        summary: "One source sent connection attempts or UDP probes to many ports of one host within the window, "
-            + "and most were not answered, rejected or left half-open. Check the source and what the target "
+        summary: "One source sent TCP SYNs or UDP probes to many ports of one host within the window, and at "
+            + "least the threshold of them were not answered, rejected or left half-open. Check the source and what the target "
             + "exposes.")
 
     public static let gratuitousARP = AlertDefinition(

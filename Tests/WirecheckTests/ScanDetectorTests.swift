@@ -43,10 +43,10 @@ private final class PacketFactory {
         return packet
     }
 
-    func icmpUnreachable(_ source: String, _ destination: String, code: UInt8, at seconds: Double) -> DecodedPacket {
+    func icmp(_ source: String, _ destination: String, type: UInt8, code: UInt8, at seconds: Double) -> DecodedPacket {
         var packet = base(source, destination, at: seconds)
         packet.ipProtocol = IPProtocolNumber.icmp
-        packet.icmpType = 3
+        packet.icmpType = type
         packet.icmpCode = code
         return packet
     }
@@ -96,7 +96,8 @@ private func handshake(_ detector: ScanDetector, _ factory: PacketFactory, clien
         #expect(details["hosts_probed"] == .int(45))
         #expect(details["never_answered"] == .int(43))
         #expect(details["half_open"] == .int(2))
-        if case .array(let hosts)? = details["hosts"] {
+        #expect(details["hosts_failed"] == .int(45))
+        if case .array(let hosts)? = details["failed_hosts"] {
             #expect(hosts.count == 20)
             #expect(hosts.first == .string("10.0.1.1"))
         } else {
@@ -125,10 +126,11 @@ private func handshake(_ detector: ScanDetector, _ factory: PacketFactory, clien
         // check at 2.1 s finds ports 1 to 20 rejected.
         let details = try #require(scanDetails(alert))
         #expect(details["ports_probed"] == .int(20))
+        #expect(details["ports_failed"] == .int(20))
         #expect(details["rejected"] == .int(20))
         #expect(details["host"] == .string("10.0.0.20"))
         #expect(alert.endpoints?.destIP == IPAddress("10.0.0.20"))
-        #expect(alert.message?.hasPrefix("10.0.0.66 probed 20 TCP ports on 10.0.0.20 in 2 s (1, 2, 3") == true)
+        #expect(alert.message?.hasPrefix("10.0.0.66 probed 20 TCP ports on 10.0.0.20 in 2 s (failed: 1, 2, 3") == true)
         #expect(alert.message?.hasSuffix("20 were rejected.") == true)
     }
 
@@ -175,7 +177,7 @@ private func handshake(_ detector: ScanDetector, _ factory: PacketFactory, clien
         for host in 1...25 {
             let seconds = Double(host) * 0.2
             detector.observe(factory.udp("10.0.0.66", 47808, "10.0.4.\(host)", 47808, at: seconds))
-            detector.observe(factory.icmpUnreachable("10.0.4.\(host)", "10.0.0.66", code: 3, at: seconds + 0.001))
+            detector.observe(factory.icmp("10.0.4.\(host)", "10.0.0.66", type: 3, code: 3, at: seconds + 0.001))
         }
         detector.finish(at: factory.time(10))
 
@@ -237,5 +239,42 @@ private func handshake(_ detector: ScanDetector, _ factory: PacketFactory, clien
         #expect(detector.statistics.evictedTargets == 92)
         detector.finish(at: factory.time(5))
         #expect(events.alerts(named: "scan.horizontal").count == 1)
+    }
+
+    @Test func pingSweepDetected() throws {
+        let events = EventCollector()
+        let detector = ScanDetector(sink: events)
+        let factory = PacketFactory()
+        for host in 1...30 {
+            let seconds = Double(host) * 0.1
+            detector.observe(factory.icmp("10.0.0.66", "10.0.8.\(host)", type: 8, code: 0, at: seconds))
+            if host <= 2 {
+                detector.observe(factory.icmp("10.0.8.\(host)", "10.0.0.66", type: 0, code: 0, at: seconds + 0.001))
+            }
+        }
+        detector.finish(at: factory.time(4))
+
+        let alert = try #require(events.alerts(named: "scan.horizontal").first)
+        #expect(events.alerts(named: "scan.horizontal").count == 1)
+        #expect(events.alerts(named: "scan.vertical").isEmpty)
+        #expect(alert.message == "10.0.0.66 probed 30 hosts with ICMP echo requests in 3 s; 28 never answered.")
+        #expect(alert.endpoints?.ipProtocol == IPProtocolNumber.icmp)
+        let details = try #require(scanDetails(alert))
+        #expect(details["ports"] == .array([]))
+    }
+
+    @Test func answeredPingsNeverAlert() {
+        let events = EventCollector()
+        let detector = ScanDetector(sink: events)
+        let factory = PacketFactory()
+        for round in 0..<5 {
+            for host in 1...40 {
+                let seconds = Double(round) * 60 + Double(host) * 0.1
+                detector.observe(factory.icmp("10.0.0.9", "10.0.9.\(host)", type: 8, code: 0, at: seconds))
+                detector.observe(factory.icmp("10.0.9.\(host)", "10.0.0.9", type: 0, code: 0, at: seconds + 0.002))
+            }
+        }
+        detector.finish(at: factory.time(400))
+        #expect(events.events.isEmpty)
     }
 }

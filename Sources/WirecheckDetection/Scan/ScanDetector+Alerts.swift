@@ -37,7 +37,8 @@ extension ScanDetector {
 
         if !source.alertedVertical {
             var portsByHost: [IPAddress: [ScanTarget]] = [:]
-            for (target, _) in failed.targets {
+            // Echo requests have no port, so they count only toward the horizontal threshold.
+            for (target, _) in failed.targets where !Self.isICMP(target.ipProtocol) {
                 portsByHost[target.host, default: []].append(target)
             }
             let busiest = portsByHost.max { lhs, rhs in
@@ -47,7 +48,7 @@ extension ScanDetector {
                 source.alertedVertical = true
                 counters.verticalAlerts &+= 1
                 var hostFailed = FailedAttempts()
-                hostFailed.targets = failed.targets.filter { $0.0.host == host }
+                hostFailed.targets = failed.targets.filter { $0.0.host == host && !Self.isICMP($0.0.ipProtocol) }
                 hostFailed.first = hostFailed.targets.first?.1.firstSeen
                 hostFailed.last = hostFailed.targets.last?.1.firstSeen
                 emitVertical(source, failed: hostFailed, host: host, now: now)
@@ -78,16 +79,25 @@ extension ScanDetector {
     private func emitHorizontal(_ source: ScanSource, failed: FailedAttempts, hosts: [IPAddress], now: Timestamp) {
         let ports = distinctPorts(failed.targets)
         let protocols = protocolNames(failed.targets)
-        let portText = ports.count == 1
-            ? "\(protocols) port \(ports[0])"
-            : "\(ports.count) \(protocols) ports (\(listText(ports.map(String.init))))"
+        var probeTexts: [String] = []
+        if ports.count == 1 {
+            probeTexts.append("on \(protocols) port \(ports[0])")
+        } else if ports.count > 1 {
+            probeTexts.append("on \(ports.count) \(protocols) ports (\(listText(ports.map(String.init))))")
+        }
+        if failed.targets.contains(where: { Self.isICMP($0.0.ipProtocol) }) {
+            probeTexts.append("with ICMP echo requests")
+        }
+        // The count includes hosts that replied, so the outcomes below read as a share of it.
+        let probedHosts = Set(source.attempts.keys.map(\.host)).count
         let duration = durationText(failed)
-        let message = "\(source.address) probed \(hosts.count) hosts on \(portText) in \(duration); "
-            + outcomeText(failed)
+        let message = "\(source.address) probed \(probedHosts) hosts \(probeTexts.joined(separator: " and ")) "
+            + "in \(duration); " + outcomeText(failed)
 
         var details = commonDetails(failed, now: now)
-        details.set("hosts_probed", .int(hosts.count))
-        details.set("hosts", .array(hosts.prefix(configuration.listedTargets).map { .string($0.description) }))
+        details.set("hosts_probed", .int(probedHosts))
+        details.set("hosts_failed", .int(hosts.count))
+        details.set("failed_hosts", .array(hosts.prefix(configuration.listedTargets).map { .string($0.description) }))
         details.set("ports", .array(ports.prefix(configuration.listedTargets).map { .int($0) }))
         sink.emit(.alert(DetectionCatalogue.horizontalScan, timestamp: now,
                          endpoints: Endpoints(srcIP: source.address, ipProtocol: singleProtocol(failed.targets)),
@@ -97,11 +107,14 @@ extension ScanDetector {
     private func emitVertical(_ source: ScanSource, failed: FailedAttempts, host: IPAddress, now: Timestamp) {
         let ports = distinctPorts(failed.targets)
         let protocols = protocolNames(failed.targets)
-        let message = "\(source.address) probed \(ports.count) \(protocols) ports on \(host) in \(durationText(failed)) "
-            + "(\(listText(ports.map(String.init)))); " + outcomeText(failed)
+        let probedPorts = Set(source.attempts.keys.filter { $0.host == host && !Self.isICMP($0.ipProtocol) }
+            .map(\.port)).count
+        let message = "\(source.address) probed \(probedPorts) \(protocols) ports on \(host) in \(durationText(failed)) "
+            + "(failed: \(listText(ports.map(String.init)))); " + outcomeText(failed)
 
         var details = commonDetails(failed, now: now)
-        details.set("ports_probed", .int(ports.count))
+        details.set("ports_probed", .int(probedPorts))
+        details.set("ports_failed", .int(ports.count))
         details.set("host", .string(host.description))
         details.set("ports", .array(ports.prefix(configuration.listedTargets).map { .int($0) }))
         sink.emit(.alert(DetectionCatalogue.verticalScan, timestamp: now,
@@ -169,10 +182,11 @@ extension ScanDetector {
         return more > 0 ? "\(shown) and \(more) more" : shown
     }
 
+    /// TCP and UDP ports in first-probe order; echo requests have none.
     private func distinctPorts(_ targets: [(ScanTarget, ScanAttempt)]) -> [UInt16] {
         var seen = Set<UInt16>()
         var ports: [UInt16] = []
-        for (target, _) in targets where seen.insert(target.port).inserted {
+        for (target, _) in targets where !Self.isICMP(target.ipProtocol) && seen.insert(target.port).inserted {
             ports.append(target.port)
         }
         return ports

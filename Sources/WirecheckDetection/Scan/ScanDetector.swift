@@ -4,16 +4,20 @@ import WirecheckDecoding
 /// Detects one source probing many hosts (horizontal scan) or many ports of one host (vertical
 /// scan) within a sliding window.
 ///
-/// A TCP SYN without ACK, or a UDP datagram that is not a reply, is a connection attempt. An
-/// attempt fails when the target rejects it (RST, ICMP destination unreachable) or when it is not
-/// completed within `answerTimeoutSeconds`: no SYN-ACK, a SYN-ACK the source never acknowledged
-/// (a half-open SYN scan), or no UDP reply. Only failed attempts count toward the thresholds, so
-/// a master that polls many outstations over working connections is not a scanner.
+/// A TCP SYN without ACK, a UDP datagram that is not a reply, or an ICMP echo request is a
+/// connection attempt. An attempt fails when the target rejects it (RST, ICMP destination
+/// unreachable) or when it is not completed within `answerTimeoutSeconds`: no SYN-ACK, a SYN-ACK
+/// the source never acknowledged (a half-open SYN scan), no UDP reply or no echo reply. Only
+/// failed attempts count toward the thresholds, so a master that polls many outstations over
+/// working connections is not a scanner.
 ///
 /// Sources are checked against the thresholds once per second of packet time (and by `expire`
 /// and `finish`), not per packet, so a flood of rejections costs one lookup per packet. Each
 /// source raises at most one alert of each kind per scan episode. An episode ends when the source
 /// has probed nothing for a whole window.
+///
+/// NOTE: a master that keeps retrying 20 or more outstations that are switched off looks like a
+/// horizontal scan, because the detector does not remember which peers used to reply.
 public final class ScanDetector {
     let configuration: ScanConfiguration
     let sink: EventSink
@@ -119,19 +123,40 @@ public final class ScanDetector {
         recordAttempt(from: packet.sourceIP, to: target, packet: packet)
     }
 
-    /// Marks pending attempts from the ICMP message's destination to its sender as rejected.
+    /// Records echo requests as attempts (a ping sweep), echo replies as their replies, and
+    /// destination unreachable messages as rejections of pending attempts from the message's
+    /// destination to its sender.
     ///
     /// NOTE: the decoded packet does not carry the header quoted inside the ICMP message, so the
     /// match is by host only. A port unreachable rejects every pending UDP attempt to that host,
     /// and an unreachable that a router sends on the target's behalf is not matched.
     private func observeICMP(_ packet: DecodedPacket) {
+        let isV4 = packet.ipProtocol == IPProtocolNumber.icmp
+        let echoRequest: UInt8 = isV4 ? 8 : 128
+        let echoReply: UInt8 = isV4 ? 0 : 129
+        if packet.icmpType == echoRequest {
+            guard !Self.isGroupAddress(packet.destinationIP) else { return }
+            let target = ScanTarget(host: packet.destinationIP, port: 0, ipProtocol: packet.ipProtocol)
+            recordAttempt(from: packet.sourceIP, to: target, packet: packet)
+            return
+        }
+        if packet.icmpType == echoReply {
+            let reverse = ScanTarget(host: packet.sourceIP, port: 0, ipProtocol: packet.ipProtocol)
+            if let source = sources.source(for: packet.destinationIP), source.attempts[reverse] != nil {
+                update(source, reverse, to: .established)
+            }
+            return
+        }
+
         let isV4Unreachable = packet.ipProtocol == IPProtocolNumber.icmp && packet.icmpType == 3
         let isV6Unreachable = packet.ipProtocol == IPProtocolNumber.icmpv6 && packet.icmpType == 1
         guard isV4Unreachable || isV6Unreachable else { return }
         let portUnreachable = (isV4Unreachable && packet.icmpCode == 3) || (isV6Unreachable && packet.icmpCode == 4)
         guard let source = sources.source(for: packet.destinationIP) else { return }
 
+        // An echo request is settled by its echo reply, not by an unreachable.
         for (target, attempt) in source.attempts where target.host == packet.sourceIP && attempt.outcome == .pending {
+            if Self.isICMP(target.ipProtocol) { continue }
             if portUnreachable && target.ipProtocol != IPProtocolNumber.udp { continue }
             update(source, target, to: .rejected)
         }
@@ -179,6 +204,10 @@ public final class ScanDetector {
                            message: "The scan detector is tracking its limit of \(limit) sources, so it now "
                                + "evicts the least recently seen one; raise maxSources if scans are missed.",
                            details: ["limit": .int(limit)]))
+    }
+
+    static func isICMP(_ ipProtocol: UInt8) -> Bool {
+        ipProtocol == IPProtocolNumber.icmp || ipProtocol == IPProtocolNumber.icmpv6
     }
 
     /// True for multicast and limited-broadcast destinations, which many hosts receive at once and

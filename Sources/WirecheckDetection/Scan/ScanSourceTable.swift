@@ -77,7 +77,7 @@ final class ScanSource {
     }
 
     /// Drops removed entries from the front of `order` once they are the larger part, so the
-    /// array holds at most twice the live targets plus 64 removed entries.
+    /// array contains at most twice the live targets plus 64 removed entries.
     private func compactOrderIfNeeded() {
         if orderHead == order.count {
             order.removeAll(keepingCapacity: true)
