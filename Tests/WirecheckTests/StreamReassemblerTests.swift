@@ -215,7 +215,7 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
                                    packet: UInt64(index + 1), to: log)
             if observations.bufferOverflow { overflows += 1 }
             #expect(reassembler.bufferedBytes <= 100)
-            #expect(budget.usedBytes == reassembler.bufferedBytes)
+            #expect(budget.usedBytes - budget.historyBytes == reassembler.bufferedBytes)
         }
         #expect(overflows > 0)
         #expect(budget.overruns == overflows)
@@ -333,7 +333,7 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
                 }
             }
             #expect(reassembler.bufferedBytes <= limits.maxBufferedBytesPerDirection)
-            #expect(budget.usedBytes == reassemblers.reduce(0) { $0 + $1.bufferedBytes })
+            #expect(budget.usedBytes - budget.historyBytes == reassemblers.reduce(0) { $0 + $1.bufferedBytes })
             #expect(budget.usedBytes <= budget.maxTotalBytes)
         }
         for reassembler in reassemblers {
@@ -389,5 +389,32 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
             #expect(budget.overruns > 0)
             #expect(budget.usedBytes == 0)
         }
+    }
+
+    @Test func historyGrowsWithinHalfTheBudget() {
+        let budget = ReassemblyBudget(maxTotalBytes: 16 << 10)
+        let first = makeReassembler(budget: budget, initialSequence: 0)
+        let second = makeReassembler(budget: budget, initialSequence: 0)
+        let log = DeliveryLog()
+        let block = [UInt8](repeating: 5, count: 1000)
+        for index in 0..<20 {
+            add(first, UInt32(index * 1000), block, packet: UInt64(index + 1), to: log)
+            add(second, UInt32(index * 1000), block, packet: UInt64(index + 100), to: log)
+        }
+        #expect(budget.historyBytes <= 8 << 10)
+        #expect(budget.historyBytes > 0)
+        #expect(budget.usedBytes == budget.historyBytes)
+
+        // The history that did grow still catches a changed retransmission.
+        var changed = block
+        changed[999] = 6
+        let firstCheck = add(first, 19_000, changed, packet: 200, to: log)
+        let secondCheck = add(second, 19_000, changed, packet: 201, to: log)
+        #expect(firstCheck.overlapsWithDifferentData.count + secondCheck.overlapsWithDifferentData.count >= 1)
+
+        first.release()
+        second.release()
+        #expect(budget.usedBytes == 0)
+        #expect(budget.historyBytes == 0)
     }
 }

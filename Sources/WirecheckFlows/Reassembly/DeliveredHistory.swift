@@ -1,9 +1,9 @@
 /// A ring of the most recently delivered bytes of one stream direction, ending at the next
-/// expected byte. Storage is allocated on the first append and doubles until `limit`, so a flow
-/// that carries a few short messages never pays for the whole ring.
+/// expected byte. The owner grows the storage, doubling up to `limit`, as bytes are delivered,
+/// so a flow that carries a few short messages never pays for the whole ring.
 struct DeliveredHistory {
     /// Capacity of the first allocation, enough for a flow of a few short ICS requests and responses.
-    private static let initialCapacity = 4096
+    private static let initialCapacity = 2048
 
     private var storage: [UInt8] = []
     /// Index in `storage` where the next delivered byte goes.
@@ -18,11 +18,11 @@ struct DeliveredHistory {
 
     var capacity: Int { storage.count }
 
-    /// Appends delivered bytes, dropping the oldest ones once the ring is full.
+    /// Appends delivered bytes, dropping the oldest ones once the ring is full. Nothing is kept
+    /// while the ring has no storage.
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard limit > 0, bytes.count > 0 else { return }
-        growIfNeeded(adding: bytes.count)
         let capacity = storage.count
+        guard capacity > 0, bytes.count > 0 else { return }
         // Only the last `capacity` bytes can survive the append.
         let skipped = max(0, bytes.count - capacity)
         var index = skipped
@@ -58,11 +58,18 @@ struct DeliveredHistory {
         return storage[(head - distance + capacity) % capacity]
     }
 
-    private mutating func growIfNeeded(adding incoming: Int) {
-        guard storage.count < limit, count + incoming > storage.count else { return }
+    /// Returns the capacity that would keep `incoming` more bytes without dropping any, up to
+    /// `limit`; it equals `capacity` when no growth is needed or possible.
+    func capacityWanted(adding incoming: Int) -> Int {
+        guard storage.count < limit, count + incoming > storage.count else { return storage.count }
         var newCapacity = max(storage.count, DeliveredHistory.initialCapacity)
         while newCapacity < count + incoming && newCapacity < limit { newCapacity *= 2 }
-        newCapacity = min(newCapacity, limit)
+        return min(newCapacity, limit)
+    }
+
+    /// Reallocates the ring with `newCapacity` bytes, keeping the valid bytes.
+    mutating func grow(to newCapacity: Int) {
+        guard newCapacity > storage.count else { return }
         // Copy the valid bytes oldest first, so the new ring starts linear.
         var grown = [UInt8](repeating: 0, count: newCapacity)
         for index in 0..<count {

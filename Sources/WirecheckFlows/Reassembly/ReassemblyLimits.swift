@@ -17,7 +17,8 @@ public struct ReassemblyLimits: Sendable {
     /// single reordered segment of a loopback capture does not force a gap.
     public var gapAfterHeldBytes: Int
     /// Most recently delivered bytes kept per direction to compare retransmissions with, so an
-    /// overlap with different data is found. Allocated on the first delivery and grown on demand.
+    /// overlap with different data is found. Allocated on the first delivery and grown on demand
+    /// while the shared budget allows it.
     public var deliveredHistoryBytes: Int
 
     public init(maxBufferedBytesPerDirection: Int = 1 << 20, maxBufferedSegmentsPerDirection: Int = 1024,
@@ -31,12 +32,16 @@ public struct ReassemblyLimits: Sendable {
     }
 }
 
-/// The out-of-order bytes that all reassemblers of a run may hold together. One instance is
-/// shared by every flow; it is not thread-safe, like the flow table that owns it.
+/// The memory that all reassemblers of a run may use together: held out-of-order bytes and the
+/// delivered-byte histories. One instance is shared by every flow, and it is not thread-safe,
+/// like the flow table that owns it.
 public final class ReassemblyBudget {
     public let maxTotalBytes: Int
-    /// Out-of-order bytes currently held by all reassemblers that share this budget.
+    /// Bytes currently used by all reassemblers that share this budget, histories included.
     public private(set) var usedBytes: Int = 0
+    /// The part of `usedBytes` taken by delivered-byte histories. Histories may grow only while
+    /// the budget is less than half used, so out-of-order data always has room.
+    public private(set) var historyBytes: Int = 0
     /// Times a reassembler had to release held data early because a per-direction limit or this
     /// budget was exhausted.
     public private(set) var overruns: Int = 0
@@ -54,6 +59,19 @@ public final class ReassemblyBudget {
 
     func giveBack(_ count: Int) {
         usedBytes = max(0, usedBytes - count)
+    }
+
+    /// Takes `count` bytes for a history, or returns false when the budget is half used.
+    func reserveHistory(_ count: Int) -> Bool {
+        guard count <= maxTotalBytes / 2 - usedBytes else { return false }
+        usedBytes += count
+        historyBytes += count
+        return true
+    }
+
+    func giveBackHistory(_ count: Int) {
+        usedBytes = max(0, usedBytes - count)
+        historyBytes = max(0, historyBytes - count)
     }
 
     func recordOverrun() {

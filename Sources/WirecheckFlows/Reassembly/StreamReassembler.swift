@@ -100,6 +100,7 @@ public final class StreamReassembler {
     /// dropped, so call `flush` first to deliver them.
     public func release() {
         dropHeld()
+        budget.giveBackHistory(history.capacity)
         history.release()
     }
 
@@ -161,6 +162,10 @@ public final class StreamReassembler {
     /// Hands contiguous bytes to the consumer and advances the stream position.
     private func emit(_ bytes: UnsafeRawBufferPointer, packet: PacketReference, deliver: (StreamChunk) -> Void) {
         guard !bytes.isEmpty else { return }
+        let wanted = history.capacityWanted(adding: bytes.count)
+        if wanted > history.capacity && budget.reserveHistory(wanted - history.capacity) {
+            history.grow(to: wanted)
+        }
         history.append(bytes)
         nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: bytes.count)
         nextOffset += bytes.count
