@@ -60,7 +60,7 @@ struct DeliveredHistory {
 
     /// Returns the capacity that would keep `incoming` more bytes without dropping any, up to
     /// `limit`; it equals `capacity` when no growth is needed or possible.
-    func capacityWanted(adding incoming: Int) -> Int {
+    func requiredCapacity(adding incoming: Int) -> Int {
         guard storage.count < limit, count + incoming > storage.count else { return storage.count }
         var newCapacity = max(storage.count, DeliveredHistory.initialCapacity)
         while newCapacity < count + incoming && newCapacity < limit { newCapacity *= 2 }

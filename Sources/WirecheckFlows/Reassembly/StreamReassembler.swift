@@ -162,9 +162,9 @@ public final class StreamReassembler {
     /// Hands contiguous bytes to the consumer and advances the stream position.
     private func emit(_ bytes: UnsafeRawBufferPointer, packet: PacketReference, deliver: (StreamChunk) -> Void) {
         guard !bytes.isEmpty else { return }
-        let wanted = history.capacityWanted(adding: bytes.count)
-        if wanted > history.capacity && budget.reserveHistory(wanted - history.capacity) {
-            history.grow(to: wanted)
+        let neededCapacity = history.requiredCapacity(adding: bytes.count)
+        if neededCapacity > history.capacity && budget.reserveHistory(neededCapacity - history.capacity) {
+            history.grow(to: neededCapacity)
         }
         history.append(bytes)
         nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: bytes.count)
