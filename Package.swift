@@ -26,7 +26,7 @@ let package = Package(
         // Flows: the bidirectional flow table, TCP state, stream reassembly, flow anomalies.
         .target(name: "WirecheckFlows", dependencies: ["WirecheckCore", "WirecheckDecoding", "CCrypto"]),
         // Protocols: one folder per application protocol, identified by content.
-        .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows"]),
+        .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows", "CCrypto"]),
         // Detection: cross-flow detectors (scans, ARP) and the alert rules.
         .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
         // Output: EVE JSON lines and the human summary.
