@@ -150,6 +150,17 @@ private let readResponse = modbusFrame(1, [0x03, 0x06, 0x02, 0x2b, 0x00, 0x00, 0
         #expect(harness.anomalyNames.count == 1)
     }
 
+    @Test func modbusAfterRejectedBytesIsIdentified() {
+        let harness = ApplicationLayerHarness()
+        harness.send([UInt8](repeating: 0x41, count: 40))
+        harness.send(readRequest)
+        harness.send(readResponse, .toClient)
+        #expect(harness.flow.appProto == "modbus")
+        #expect(harness.anomalyNames == ["applayer.unidentified_on_ics_port"])
+        #expect(harness.transactions.count == 1)
+        #expect(harness.transactions.first?.packets == [PacketReference(source: 0, number: 2), PacketReference(source: 0, number: 3)])
+    }
+
     @Test func shortUnidentifiedBytesReportedAtEnd() {
         let harness = ApplicationLayerHarness()
         harness.send([0xde, 0xad, 0xbe, 0xef])

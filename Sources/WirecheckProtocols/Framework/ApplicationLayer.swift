@@ -159,11 +159,30 @@ public final class ApplicationLayer {
             case .noMatch:
                 state[direction].probesRejected = true
             }
+        } else if reprobeChunk(flow, state: state, direction: direction, bytes: bytes, timestamp: timestamp) {
+            return
         }
         if state[direction].probesRejected && state[direction].bytesSeen >= limits.unidentifiedMinimumBytes {
             let sample = state[direction].bytes
             sample.withUnsafeBytes { reportUnidentified(flow, state: state, direction: direction, sample: $0, timestamp: timestamp) }
         }
+    }
+
+    /// Probes a chunk on its own after the direction's first bytes were rejected: a segment often
+    /// starts a message, so a protocol that follows garbage or a mid-message pickup is still found.
+    /// On a match the rejected bytes are dropped and the parser starts at this chunk.
+    private func reprobeChunk(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection,
+                              bytes: UnsafeRawBufferPointer, timestamp: Timestamp) -> Bool {
+        guard case .registered(let type) = runProbes(bytes, direction: direction, transport: .tcp) else { return false }
+        var restarted = DirectionState(bytesSeen: state[direction].bytesSeen)
+        restarted.droppedBeforeBuffer = state[direction].droppedBeforeBuffer + state[direction].bytes.count
+            + state[direction].droppedAfterBuffer - bytes.count
+        restarted.bytes = Array(bytes.prefix(limits.probeBufferBytes))
+        restarted.droppedAfterBuffer = bytes.count - restarted.bytes.count
+        state[direction] = restarted
+        identify(flow, state: state, as: type, timestamp: timestamp)
+        deliverBuffered(flow, state: state, timestamp: timestamp)
+        return true
     }
 
     private func identify(_ flow: Flow, state: FlowApplicationState, as type: ApplicationProtocol.Type, timestamp: Timestamp) {
