@@ -211,12 +211,32 @@ private let readResponse = modbusFrame(1, [0x03, 0x06, 0x02, 0x2b, 0x00, 0x00, 0
         #expect(harness.anomalies.isEmpty)
     }
 
+    @Test func chunkLongerThanProbeBuffer() {
+        // 50 requests of 12 bytes: the first 512 bytes are probed, and the rest of the chunk
+        // must still reach the parser.
+        let harness = ApplicationLayerHarness()
+        let requests = (0..<50).flatMap { modbusFrame(UInt16($0), [0x03, 0x00, 0x00, 0x00, 0x01]) }
+        harness.send(requests)
+        harness.end()
+        #expect(harness.transactions.count == 50)
+        #expect(harness.anomalies.isEmpty)
+    }
+
     @Test func modbusOverUDP() {
         let harness = ApplicationLayerHarness(ipProtocol: IPProtocolNumber.udp)
         harness.sendDatagram(readRequest)
         harness.sendDatagram(readResponse, .toClient)
         #expect(harness.flow.appProto == "modbus")
         #expect(harness.transactions.count == 1)
+    }
+
+    @Test func unidentifiedDatagramsOnBACnetPort() {
+        let harness = ApplicationLayerHarness(serverPort: 47808, ipProtocol: IPProtocolNumber.udp, protocols: [ModbusProtocol.self])
+        harness.sendDatagram([0xca, 0xfe])
+        #expect(harness.anomalies.isEmpty)
+        harness.end()
+        #expect(harness.anomalyNames == ["applayer.unidentified_on_ics_port"])
+        #expect(harness.anomalies.first?.message?.contains("begin ca fe") == true)
     }
 
     @Test func operationObserverReceivesOperations() {

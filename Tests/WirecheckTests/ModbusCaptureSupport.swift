@@ -8,7 +8,7 @@ import WirecheckFlows
 ///
 /// It parses Ethernet, Linux cooked, IPv4 and TCP by fixed offsets, orders each direction by
 /// sequence number only as far as dropping retransmitted bytes and reporting holes as gaps, and
-/// ends every flow at the end of the file. It stands in for the flow table until the engine
+/// ends every flow at the end of the file. It replaces the flow table in tests until the engine
 /// wires the full pipeline.
 final class CaptureReplay {
     struct FlowKey: Hashable {

@@ -3,12 +3,15 @@ import WirecheckFlows
 
 /// The per-flow dispatcher between the flow table and the protocol parsers.
 ///
-/// It identifies each flow by content (every registered probe, then HTTP, TLS and SSH), checks the
-/// identified protocol against the flow's port, and feeds the flow's bytes to the protocol's parser
-/// in order, holding a message that spans TCP segments until it is complete. Not thread-safe: one
-/// instance serves one flow table.
+/// It identifies each flow by content (every registered probe, then HTTP, TLS and SSH) and checks
+/// the identified protocol against the flow's port. It then feeds the flow's bytes to the
+/// protocol's parser in order, keeping a message that spans TCP segments until it is complete.
+/// Not thread-safe, so one instance serves one flow table.
 public final class ApplicationLayer {
     public private(set) var statistics = ApplicationStatistics()
+
+    /// Leading bytes quoted in an unidentified-traffic finding.
+    static let sampleBytes = 16
 
     /// Receives every operation the parsers report, with its flow and time.
     public var operationObserver: ((Operation?, FlowContext, Timestamp) -> Void)? {
@@ -70,7 +73,11 @@ public final class ApplicationLayer {
                 identify(flow, state: state, asCommon: common, timestamp: timestamp)
                 return
             case .needMoreData, .noMatch:
-                // A datagram is complete, so a probe that wants more bytes has not matched.
+                // A datagram is complete, so a probe that wants more bytes has not matched. The
+                // first bytes are kept for the finding's message.
+                if state[direction].bytes.isEmpty {
+                    state[direction].bytes = Array(payload.prefix(ApplicationLayer.sampleBytes))
+                }
                 if payload.count >= limits.unidentifiedMinimumBytes {
                     reportUnidentified(flow, state: state, direction: direction, sample: payload, timestamp: timestamp)
                 }
@@ -138,16 +145,20 @@ public final class ApplicationLayer {
                                 bytes: UnsafeRawBufferPointer, timestamp: Timestamp) {
         state[direction].bytesSeen += bytes.count
         let room = max(0, limits.probeBufferBytes - state[direction].bytes.count)
-        let kept = min(room, bytes.count)
-        state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<kept]))
-        state[direction].droppedAfterBuffer += bytes.count - kept
+        let bufferedCount = min(room, bytes.count)
+        state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<bufferedCount]))
+        state[direction].droppedAfterBuffer += bytes.count - bufferedCount
 
         if !state[direction].probesRejected {
             let outcome = state[direction].bytes.withUnsafeBytes { runProbes($0, direction: direction, transport: .tcp) }
             switch outcome {
             case .registered(let type):
+                // The part of this chunk past the probe buffer is still here, so it is parsed
+                // rather than reported as lost.
+                let tail = UnsafeRawBufferPointer(rebasing: bytes[bufferedCount...])
+                state[direction].droppedAfterBuffer -= tail.count
                 identify(flow, state: state, as: type, timestamp: timestamp)
-                deliverBuffered(flow, state: state, timestamp: timestamp)
+                deliverBuffered(flow, state: state, timestamp: timestamp, tail: tail, tailDirection: direction)
                 return
             case .common(let common):
                 identify(flow, state: state, asCommon: common, timestamp: timestamp)
@@ -203,8 +214,10 @@ public final class ApplicationLayer {
     }
 
     /// Feeds the bytes buffered during identification to the new parser, requests first so that
-    /// responses find their requests.
-    private func deliverBuffered(_ flow: Flow, state: FlowApplicationState, timestamp: Timestamp) {
+    /// responses find their requests. `tail` is the rest of the identifying chunk, parsed right
+    /// after its direction's buffered bytes.
+    private func deliverBuffered(_ flow: Flow, state: FlowApplicationState, timestamp: Timestamp,
+                                 tail: UnsafeRawBufferPointer? = nil, tailDirection: StreamDirection = .toServer) {
         guard let parser = state.parser else { return }
         for direction in [StreamDirection.toServer, .toClient] {
             let buffered = state[direction]
@@ -217,6 +230,9 @@ public final class ApplicationLayer {
                 buffered.bytes.withUnsafeBytes {
                     deliver($0, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp)
                 }
+            }
+            if let tail, direction == tailDirection, !tail.isEmpty {
+                deliver(tail, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp)
             }
             if buffered.droppedAfterBuffer > 0 {
                 state[direction].bytes.removeAll()
@@ -257,30 +273,30 @@ public final class ApplicationLayer {
     /// through `gap`.
     private func enforceBufferLimits(_ flow: Flow, parser: ApplicationParser, state: FlowApplicationState,
                                      direction: StreamDirection) {
-        let held = state[direction].bytes.count
+        let bufferedCount = state[direction].bytes.count
         let sender = direction == .toServer ? flow.context.srcIP : flow.context.destIP
         let protocolName = state.protocolName ?? "unknown"
-        if held > parser.maximumMessageSize {
+        if bufferedCount > parser.maximumMessageSize {
             statistics.parseErrors += 1
             if !state.reportedParseError {
                 state.reportedParseError = true
                 context.anomaly(ApplicationLayerCatalogue.parseError,
-                                message: "The \(protocolName) parser could not read \(held) buffered bytes from \(sender), more than its \(parser.maximumMessageSize)-byte maximum message size, so they were dropped and parsing resumes at the next message.",
-                                details: ["buffered_bytes": .int(held), "maximum_message_size": .int(parser.maximumMessageSize)])
+                                message: "The \(protocolName) parser could not read \(bufferedCount) buffered bytes from \(sender), more than its \(parser.maximumMessageSize)-byte maximum message size, so they were dropped and parsing resumes at the next message.",
+                                details: ["buffered_bytes": .int(bufferedCount), "maximum_message_size": .int(parser.maximumMessageSize)])
             }
-        } else if held > limits.reassemblyBufferBytes {
+        } else if bufferedCount > limits.reassemblyBufferBytes {
             statistics.bufferOverruns += 1
             if !state.reportedOverflow {
                 state.reportedOverflow = true
                 context.anomaly(ApplicationLayerCatalogue.bufferOverflow,
-                                message: "A \(protocolName) message from \(sender) grew to \(held) bytes, past the \(limits.reassemblyBufferBytes)-byte reassembly limit, so the buffered bytes were dropped and parsing resumes at the next message.",
-                                details: ["buffered_bytes": .int(held), "limit": .int(limits.reassemblyBufferBytes)])
+                                message: "A \(protocolName) message from \(sender) grew to \(bufferedCount) bytes, past the \(limits.reassemblyBufferBytes)-byte reassembly limit, so the buffered bytes were dropped and parsing resumes at the next message.",
+                                details: ["buffered_bytes": .int(bufferedCount), "limit": .int(limits.reassemblyBufferBytes)])
             }
         } else {
             return
         }
         state[direction].bytes.removeAll()
-        parser.gap(direction: direction, length: held, context: context)
+        parser.gap(direction: direction, length: bufferedCount, context: context)
     }
 
     private func handleGap(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection, length: Int,
@@ -341,7 +357,7 @@ public final class ApplicationLayer {
 
         let sender = direction == .toServer ? flow.context.srcIP : flow.context.destIP
         let expected = portProtocols.sorted().joined(separator: " or ")
-        let firstBytes = hexPrefix(sample, count: 16)
+        let firstBytes = hexPrefix(sample, count: ApplicationLayer.sampleBytes)
         let transportName = transport == .tcp ? "TCP" : "UDP"
         let seen = state[direction].bytesSeen
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: transport)
@@ -381,7 +397,7 @@ public final class ApplicationLayer {
     }
 }
 
-/// One direction's bytes held by the application layer: the probe buffer before identification,
+/// One direction's bytes bufferedCount by the application layer: the probe buffer before identification,
 /// then the unfinished message after it.
 struct DirectionState {
     var bytes: [UInt8] = []
@@ -394,7 +410,7 @@ struct DirectionState {
     var droppedAfterBuffer = 0
 }
 
-/// What the application layer keeps per flow, in `Flow.application`.
+/// Per-flow state of the application layer, stored in `Flow.application`.
 final class FlowApplicationState {
     let transport: Transport
     var lastPacket: PacketReference

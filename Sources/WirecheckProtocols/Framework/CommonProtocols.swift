@@ -5,7 +5,7 @@ enum CommonProtocol: String, CaseIterable {
     case tls
     case ssh
 
-    /// What an analyst calls the protocol in a message.
+    /// Protocol name as an analyst reads it in a message.
     var displayName: String {
         switch self {
         case .http: return "HTTP"

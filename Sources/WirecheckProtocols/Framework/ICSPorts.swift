@@ -1,4 +1,4 @@
-/// Which ports belong to which ICS protocol, for the protocol/port mismatch findings.
+/// Ports of each ICS protocol, for the protocol/port mismatch findings.
 ///
 /// The table is the registry's `registeredPorts` plus the well-known ports below, so a port is
 /// treated as an ICS port even before its parser exists.
@@ -32,16 +32,16 @@ struct ICSPortTable {
         }
     }
 
-    /// The ICS protocols registered on `port`, or nil when it is not an ICS port.
+    /// Returns the ICS protocols registered on `port`, or nil when it is not an ICS port.
     func protocols(on port: UInt16, transport: Transport) -> Set<String>? {
         namesByPort[transport]?[port]
     }
 
     func isIndustrial(_ name: String) -> Bool { industrialNames.contains(name) }
 
-    /// The port the flow's service listens on: the responder's port when it is an ICS port,
-    /// else the originator's when that one is (a flow picked up mid-stream may be oriented
-    /// backwards), else the responder's.
+    /// Returns the port the flow's service listens on. That is the responder's port when it is
+    /// an ICS port, else the originator's when that one is, because a flow picked up mid-stream
+    /// may be oriented backwards. Otherwise it is the responder's port.
     func servicePort(source: UInt16, destination: UInt16, transport: Transport) -> UInt16 {
         if protocols(on: destination, transport: transport) != nil { return destination }
         if protocols(on: source, transport: transport) != nil { return source }

@@ -45,7 +45,7 @@ public enum ModbusCatalogue: EventCatalogue {
         coilWriteRequest, registerWriteRequest, diagnosticRestart, listenOnlyMode, deviceIdentification,
     ]
 
-    private static func anomaly(_ what: String, _ summary: String) -> AnomalyDefinition {
-        AnomalyDefinition("applayer.modbus.\(what)", type: .applayer, layer: "modbus", summary: summary)
+    private static func anomaly(_ suffix: String, _ summary: String) -> AnomalyDefinition {
+        AnomalyDefinition("applayer.modbus.\(suffix)", type: .applayer, layer: "modbus", summary: summary)
     }
 }

@@ -46,7 +46,7 @@ enum ModbusFunctionCodes {
         (65...72).contains(code) || (100...110).contains(code)
     }
 
-    /// A name for any code, `unknown_<code>` when it is not public.
+    /// Returns the name of any code, `unknown_<code>` when it is not public.
     static func name(_ code: UInt8) -> String {
         function(code)?.name ?? "unknown_\(code)"
     }

@@ -5,9 +5,9 @@ public enum ModbusProtocol: ApplicationProtocol {
     public static let name = "modbus"
     public static let registeredPorts: [Transport: Set<UInt16>] = [.tcp: [502], .udp: [502]]
 
-    /// Matches a complete first frame: protocol id 0, length 2 to 254, a public function code
-    /// (or its exception form from a server), a PDU length that fits the function code and,
-    /// when more bytes follow, a next header whose protocol id is 0 too.
+    /// Matches a complete first frame with protocol id 0, length 2 to 254 and a public function
+    /// code (or its exception form from a server). The PDU length must fit the function code,
+    /// and when more bytes follow, the next header's protocol id must be 0 too.
     public static func probe(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeResult {
         if bytes.count >= 4, bytes[2] != 0 || bytes[3] != 0 { return .noMatch }
         if bytes.count >= 6 {
@@ -82,7 +82,7 @@ struct ModbusPDU {
 /// The PDU length each function code implies (spec section 6), used by the probe and by the
 /// `invalid_length` check.
 enum ModbusPDULayout {
-    /// The smallest PDU that holds the fixed fields, and the exact PDU length when the fields
+    /// Returns the smallest PDU that contains the fixed fields, and the exact PDU length when the fields
     /// present determine it (nil for variable-length messages such as diagnostics).
     static func expectedLength(_ pdu: ModbusPDU, isRequest: Bool) -> (minimum: Int, exact: Int?) {
         guard let functionCode = pdu.u8(0) else { return (1, nil) }

@@ -1,6 +1,6 @@
 import WirecheckCore
 
-/// What a request's fields say, for the transaction record, the operation and the response checks.
+/// Fields decoded from one request, for the transaction record, the operation and the response checks.
 struct RequestSummary {
     var fields = JSONObject()
     var rangeStart: Int?
