@@ -79,6 +79,13 @@ public protocol ApplicationProtocol {
     static func probe(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeResult
     /// Makes the per-flow parser once the flow is identified as this protocol.
     static func makeParser(transport: Transport) -> ApplicationParser
+    /// True for industrial control protocols, whose use on another protocol's port is a finding.
+    /// Defaults to true; a later IT protocol (TLS, HTTP) in the registry returns false.
+    static var isIndustrial: Bool { get }
+}
+
+extension ApplicationProtocol {
+    public static var isIndustrial: Bool { true }
 }
 
 /// The per-flow parser of one application protocol.
@@ -96,9 +103,13 @@ public protocol ApplicationParser: AnyObject {
     /// Called once when the flow ends or the run finishes, to report what is still open
     /// (unanswered requests, for example).
     func close(context: ApplicationContext)
+    /// Longest message the protocol allows, in bytes. When `parse` consumes nothing from a buffer
+    /// longer than this, the caller drops the buffer as a parse error and calls `gap`.
+    var maximumMessageSize: Int { get }
 }
 
 extension ApplicationParser {
+    public var maximumMessageSize: Int { 64 * 1024 }
     public func gap(direction: StreamDirection, length: Int, context: ApplicationContext) {}
     public func close(context: ApplicationContext) {}
 }
