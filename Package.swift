@@ -14,6 +14,8 @@ let package = Package(
         // C libraries from Debian's -dev packages.
         .systemLibrary(name: "CPcap", path: "Sources/CPcap", pkgConfig: "libpcap",
                        providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CEvtx", path: "Sources/CEvtx", pkgConfig: "libevtx",
+                       providers: [.apt(["libevtx-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -29,6 +31,8 @@ let package = Package(
         .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows", "CCrypto"]),
         // Detection: cross-flow detectors (scans, ARP) and the alert rules.
         .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
+        // Hosts: process and connection records from Sysmon and auditd, joined to flows.
+        .target(name: "WirecheckHosts", dependencies: ["WirecheckCore", "CEvtx"]),
         // Output: EVE JSON lines and the human summary.
         .target(name: "WirecheckOutput", dependencies: ["WirecheckCore"]),
         // Engine: runs every stage over a packet source and routes events to the outputs.
@@ -43,7 +47,7 @@ let package = Package(
 
         .testTarget(name: "WirecheckTests", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
-            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis", "CPcap",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis", "WirecheckHosts", "CPcap",
         ]),
     ],
     swiftLanguageModes: [.v5]
