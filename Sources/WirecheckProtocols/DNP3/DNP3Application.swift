@@ -97,8 +97,8 @@ struct DNP3ApplicationMessage {
     /// Most object headers walked in one fragment. Each header is at least 3 octets, so a
     /// 2048-octet fragment holds about 680; 256 covers field traffic and bounds the record size.
     static let maxObjectHeaders = 256
-    /// Most objects (points carrying data) in one fragment. Bit-packed objects aside, no object
-    /// is smaller than one octet, so a 2048-octet fragment cannot hold more than this.
+    /// Most objects of one octet or more carrying data in one fragment: a 2048-octet fragment,
+    /// the size outstations commonly use, cannot hold more than this.
     static let maxObjects: UInt64 = 2048
     /// Control points copied into the record and the alert; the rest are only counted.
     static let maxControlPointsRecorded = 16
@@ -207,7 +207,9 @@ struct DNP3ApplicationMessage {
                     return
                 }
                 offset = end
-                totalObjects &+= count
+                // Bit-packed points cost nothing to walk and fill large integrity polls, so only
+                // objects of whole octets count toward the limit.
+                if case .bits = size {} else { totalObjects &+= count }
             } else if prefixCode != 0 && rangeCode != 6 {
                 // Data-less headers may still list point indexes (a read of indexes 3, 7, 9).
                 let width = DNP3Bytes.prefixWidth(prefixCode)

@@ -266,7 +266,8 @@ public final class DNP3Parser: ApplicationParser {
         case 0x06, 0x08, 0x0A, 0x0C, 0x21:
             break
         default:
-            if pending[Int(message.sequence)] == nil { unansweredRequests += 1 }
+            // A reused sequence number abandons the older request, which stays counted as unanswered.
+            unansweredRequests += 1
             pending[Int(message.sequence)] = PendingRequest(functionCode: code, packets: packets)
             if unansweredRequests > DNP3Parser.maxUnansweredRequests && !floodReported {
                 floodReported = true
@@ -307,7 +308,9 @@ public final class DNP3Parser: ApplicationParser {
             record.set("type", .string("response"))
             if let request = pending[Int(message.sequence)] {
                 pending[Int(message.sequence)] = nil
-                unansweredRequests = max(0, unansweredRequests - 1)
+                // A response shows the outstation has caught up, so requests abandoned by a reused
+                // sequence number (or whose responses were not captured) stop counting.
+                unansweredRequests = pending.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
                 if unansweredRequests == 0 { floodReported = false }
                 let requestName = DNP3Names.function(request.functionCode) ?? "undefined_\(request.functionCode)"
                 record.set("request", .object(["function_code": .int(request.functionCode), "function": .string(requestName)]))
