@@ -125,13 +125,13 @@ struct DNP3ApplicationMessage {
         applicationControl = bytes[0]
         functionCode = bytes[1]
         var offset = 2
-        if functionCode == 0x81 || functionCode == 0x82 {
+        if isResponse {
             guard bytes.count >= 4 else { return nil }
             internalIndications = UInt16(bytes[2]) << 8 | UInt16(bytes[3])
             offset = 4
         }
-        // Authentication messages (0x20, 0x21, 0x83) carry group 120 objects only; they are
-        // walked like any other, since group 120 objects are size-prefixed.
+        // Authentication messages (0x20, 0x21, 0x83) carry size-prefixed group 120 objects, so
+        // they are walked like any other.
         walk(bytes, from: offset)
     }
 

@@ -279,14 +279,14 @@ public final class DNP3Parser: ApplicationParser {
         if code == 0x14 { unsolicitedDisabled = false }
         if code == 0x15 { unsolicitedDisabled = true }
 
+        // Application confirms only acknowledge a response; like Suricata, no event is logged.
+        guard code != 0x00 else { return }
+
         var record = record
         record.set("type", .string("request"))
-        var operation: Operation?
-        if code != 0x00 {
-            let range = pointRange(message)
-            operation = Operation(protocolName: DNP3Protocol.name, name: name, operationClass: DNP3Names.operationClass(code),
+        let range = pointRange(message)
+        let operation = Operation(protocolName: DNP3Protocol.name, name: name, operationClass: DNP3Names.operationClass(code),
                                   code: Int(code), unit: unit, rangeStart: range?.lowerBound, rangeEnd: range?.upperBound)
-        }
         let text = "\(sender(direction, context)) sent a DNP3 \(name) (fc \(code)) to outstation \(unit) at \(receiver(direction, context))\(objectSummary(message))."
         context.transaction(protocolName: DNP3Protocol.name, record: record, operation: operation, packets: packets, message: text)
         raiseAlerts(message, name: name, unit: unit, packets: packets, direction: direction, context: context)
