@@ -266,3 +266,49 @@ private func manifestRows(topic: String) -> [(path: String, row: String)] {
         }
     }
 }
+
+// MARK: - Fixtures recorded from real peers (Scripts/fixtures)
+
+private let fixtureRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+private func counts(_ events: [Event], _ name: String, _ path: [String]) -> [Int: Int] {
+    var result: [Int: Int] = [:]
+    for event in events where event.eventType == name {
+        if let value = recordValue(event, name, path) { result[value, default: 0] += 1 }
+    }
+    return result
+}
+
+@Suite struct DNP3IEC104FixtureTests {
+    /// opendnp3 master and outstation start-up, recorded by Scripts/fixtures/dnp3_session.py.
+    @Test func opendnp3StartupIsClean() throws {
+        let path = fixtureRoot.appendingPathComponent("dnp3/opendnp3-session.pcap").path
+        let events = try #require(runCapture(path, port: DNP3Protocol.port, makeParser: DNP3Protocol.makeParser))
+        #expect(events.compactMap(\.anomalyName).isEmpty)
+        let functions = counts(events, "dnp3", ["application", "function_code"])
+        #expect(functions[0x15] == 1)
+        #expect(functions[0x02] == 1)
+        #expect(functions[0x14] == 1)
+        #expect(functions[0x82] == 1)
+        #expect((functions[0x01] ?? 0) >= 2)
+        // Every request but the confirm is answered.
+        #expect(functions[0x81] == functions.filter { $0.key < 0x80 }.values.reduce(0, +))
+        #expect(events.compactMap(\.alertRule) == ["dnp3.disable_unsolicited", "dnp3.write"])
+    }
+
+    /// c104 client and server session, recorded by Scripts/fixtures/iec104_session.py.
+    @Test func c104SessionIsClean() throws {
+        let path = fixtureRoot.appendingPathComponent("iec104/c104-session.pcap").path
+        let events = try #require(runCapture(path, port: IEC104Protocol.port, makeParser: IEC104Protocol.makeParser))
+        #expect(events.compactMap(\.anomalyName).isEmpty)
+        let typeIDs = counts(events, "iec104", ["asdu", "type_id"])
+        #expect(typeIDs == [100: 3, 1: 2, 13: 1, 103: 2, 45: 2])
+        #expect(events.compactMap(\.alertRule) == ["iec104.clock_sync", "iec104.control_command"])
+        let commands = events.filter {
+            guard case .object(let record)? = $0.body["iec104"] else { return false }
+            return record["type"] == "command"
+        }
+        #expect(commands.count == 3)
+    }
+}
