@@ -292,7 +292,7 @@ private func counts(_ events: [Event], _ name: String, _ path: [String]) -> [Int
         #expect(functions[0x14] == 1)
         #expect(functions[0x82] == 1)
         #expect((functions[0x01] ?? 0) >= 2)
-        // Every request but the confirm is answered.
+        // Every request except the confirm gets a response.
         #expect(functions[0x81] == functions.filter { $0.key < 0x80 }.values.reduce(0, +))
         #expect(events.compactMap(\.alertRule) == ["dnp3.disable_unsolicited", "dnp3.write"])
     }

@@ -26,7 +26,7 @@ private func appendCRC(_ bytes: inout [UInt8], over block: [UInt8]) {
     bytes += block + [UInt8(crc & 0xFF), UInt8(crc >> 8)]
 }
 
-/// One link frame with header CRC and a CRC after every 16 octets of user data.
+/// Builds one link frame with its header CRC and a CRC after every 16 octets of user data.
 private func linkFrame(control: UInt8, destination: UInt16, source: UInt16, userData: [UInt8]) -> [UInt8] {
     var frame: [UInt8] = []
     appendCRC(&frame, over: [0x05, 0x64, UInt8(5 + userData.count), control, UInt8(destination & 0xFF),
@@ -88,8 +88,8 @@ private func response(to request: [UInt8]) -> [UInt8] {
 
 // MARK: - Harness
 
-/// Feeds a DNP3 parser the way the application layer does: for TCP, unconsumed bytes are kept
-/// and offered again with the next chunk; for UDP each call is one datagram.
+/// Feeds a DNP3 parser the way the application layer does. For TCP, unconsumed bytes are kept
+/// and offered again with the next chunk. For UDP, each call is one datagram.
 private final class DNP3Harness {
     let collector = EventCollector()
     let parser: DNP3Parser
@@ -450,7 +450,7 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
         bytes[8] ^= 0x01
         let harness = DNP3Harness()
         harness.send(bytes + frame(coldRestart))
-        #expect(harness.anomalyNames.first == "applayer.dnp3.header_crc_invalid")
+        #expect(harness.anomalyNames == ["applayer.dnp3.header_crc_invalid"])
         #expect(harness.records.compactMap { member($0, "application.function") } == ["cold_restart"])
     }
 
@@ -526,7 +526,7 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
     }
 
     @Test func qualifierCountBeyondFragment() {
-        // write g12v1 with a count of 200 CROBs but data for none.
+        // select g12v1 with a count of 200 CROBs but data for none.
         let harness = DNP3Harness()
         harness.send(frame([0xC0, 0x03, 0x0C, 0x01, 0x17, 0xC8, 0x00]))
         #expect(harness.anomalyNames == ["applayer.dnp3.qualifier_range_invalid"])
@@ -593,7 +593,7 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
     }
 
     @Test func packedBitsDoNotCountAsObjects() {
-        // An integrity poll answer with 4096 g1v1 points packed in 512 octets.
+        // An integrity poll response with 4096 g1v1 points packed in 512 octets.
         var fragment: [UInt8] = [0xC0, 0x81, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00, 0x00, 0xFF, 0x0F]
         fragment += Array(repeating: 0, count: 512)
         let harness = DNP3Harness()
@@ -603,7 +603,7 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
     }
 
     @Test func hostileBytesDoNotCrash() {
-        // Valid link frames around application data of every length and value pattern.
+        // Valid link frames around random application data of 1 to 199 octets, each followed by random raw bytes.
         let harness = DNP3Harness()
         var generator = SystemRandomNumberGenerator()
         for length in 1..<200 {

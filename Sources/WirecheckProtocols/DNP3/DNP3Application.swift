@@ -1,4 +1,4 @@
-/// How the data of one object variation is laid out after its object header.
+/// The layout of one object variation's data after its object header.
 enum DNP3ObjectSize: Equatable {
     /// No data follows the header (class data, "any variation" requests).
     case none
@@ -83,7 +83,7 @@ struct DNP3ControlPoint {
     var value: Double?
 }
 
-/// Why walking the object headers stopped before the end of the fragment.
+/// The reason the walk over the object headers stopped before the end of the fragment.
 enum DNP3WalkError: Equatable {
     case undefinedGroup(group: UInt8, variation: UInt8)
     case qualifierInvalid(qualifier: UInt8, group: UInt8, variation: UInt8, reason: String)
@@ -95,10 +95,13 @@ enum DNP3WalkError: Equatable {
 /// A parsed application fragment: header fields and the walk over its object headers.
 struct DNP3ApplicationMessage {
     /// Most object headers walked in one fragment. Each header is at least 3 octets, so a
-    /// 2048-octet fragment holds about 680; 256 covers field traffic and bounds the record size.
+    /// 2048-octet fragment contains at most about 680. 256 is an estimate of what field traffic
+    /// needs, and it bounds the size of the record.
     static let maxObjectHeaders = 256
-    /// Most objects of one octet or more carrying data in one fragment: a 2048-octet fragment,
-    /// the size outstations commonly use, cannot hold more than this.
+    /// Most objects of one octet or more carrying data in one fragment, since a 2048-octet
+    /// fragment cannot contain more.
+    /// NOTE: an estimate. Fragments up to `DNP3Reassembly.maxFragmentSize` can legitimately
+    /// carry more, and would raise `too_many_objects`.
     static let maxObjects: UInt64 = 2048
     /// Control points copied into the record and the alert; the rest are only counted.
     static let maxControlPointsRecorded = 16
@@ -352,7 +355,7 @@ enum DNP3Bytes {
         }
     }
 
-    /// The requested value of a g41 analog output block, or nil when it is cut off.
+    /// Returns the requested value of a g41 analog output block, or nil when it is cut off.
     static func analogOutputValue(_ bytes: UnsafeRawBufferPointer, _ offset: Int, variation: UInt8) -> Double? {
         switch variation {
         case 1: return readLE(bytes, offset, 4).map { Double(Int32(bitPattern: $0)) }

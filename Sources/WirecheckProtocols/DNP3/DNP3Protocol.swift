@@ -24,8 +24,8 @@ public enum DNP3Protocol: ApplicationProtocol {
 /// The per-flow DNP3 parser: frames, reassembles and decodes both directions, pairs responses
 /// with requests by application sequence number, and raises anomalies and alerts.
 ///
-/// The master is taken to be the side that sends the first request (or the peer of the side that
-/// sends the first response); a request later seen from the other side is a direction mismatch.
+/// The master is taken to be the side that sends the first request, or the peer of the side that
+/// sends the first response. A request later seen from the other side is a direction mismatch.
 /// `applayer.dnp3.unsolicited_response` is raised only for unsolicited responses that carry
 /// objects after a disable_unsolicited request and before the next enable_unsolicited, because
 /// IEEE 1815 requires an outstation to send a null unsolicited response after every restart.
@@ -33,8 +33,8 @@ public final class DNP3Parser: ApplicationParser {
     /// Unanswered requests on one flow before `request_flood` is raised. A master waits for each
     /// response before the next request, so more than a few is abnormal; Suricata's default is 32.
     static let maxUnansweredRequests = 32
-    /// Anomalies of one kind reported per flow; a broken or hostile peer can cause one per frame,
-    /// and past this many further repeats are only counted.
+    /// Anomalies of one kind reported per flow. A broken or hostile peer can cause one per frame,
+    /// so past this many, further repeats are only counted.
     static let maxAnomaliesPerKind = 50
 
     final class DirectionState {
@@ -105,6 +105,9 @@ public final class DNP3Parser: ApplicationParser {
                 raise(DNP3Catalogue.headerCRCInvalid, context,
                       "\(sender(direction, context)) sent a DNP3 link header whose CRC does not match; the frame was dropped.",
                       ["crc": .int(UInt16(rest[8]) | UInt16(rest[9]) << 8)])
+                // The LENGTH is not trusted, so the parser searches for the next start octets
+                // without reporting the skipped bytes again.
+                state.resyncing = true
                 offset += 2
                 continue
             }
@@ -112,6 +115,7 @@ public final class DNP3Parser: ApplicationParser {
                 raise(DNP3Catalogue.invalidLength, context,
                       "\(sender(direction, context)) sent a DNP3 link frame with LENGTH \(header.length), below the minimum of 5.",
                       ["length": .int(header.length)])
+                state.resyncing = true
                 offset += DNP3LinkHeader.size
                 continue
             }
@@ -235,19 +239,19 @@ public final class DNP3Parser: ApplicationParser {
     private func reportWalkError(_ message: DNP3ApplicationMessage, direction: StreamDirection,
                                  context: ApplicationContext, packets: [PacketReference]) {
         guard let error = message.walkError else { return }
-        let who = sender(direction, context)
+        let senderAddress = sender(direction, context)
         switch error {
         case .undefinedGroup(let group, let variation):
             raise(DNP3Catalogue.undefinedObjectGroup, context,
-                  "\(who) sent a DNP3 object header for group \(group) variation \(variation), which IEEE 1815 does not define; the remaining objects were not read.",
+                  "\(senderAddress) sent a DNP3 object header for group \(group) variation \(variation), which IEEE 1815 does not define; the remaining objects were not read.",
                   ["group": .int(group), "variation": .int(variation)], packets: packets)
         case .qualifierInvalid(let qualifier, let group, let variation, let reason):
             raise(DNP3Catalogue.qualifierRangeInvalid, context,
-                  "\(who) sent a DNP3 object header g\(group)v\(variation) with qualifier 0x\(DNP3Bytes.hex(qualifier)): \(reason).",
+                  "\(senderAddress) sent a DNP3 object header g\(group)v\(variation) with qualifier 0x\(DNP3Bytes.hex(qualifier)): \(reason).",
                   ["group": .int(group), "variation": .int(variation), "qualifier": .int(qualifier)], packets: packets)
         case .tooManyObjects(let count, let headers):
             raise(DNP3Catalogue.tooManyObjects, context,
-                  "\(who) sent a DNP3 message with \(count) objects in \(headers) object headers, past the limits of \(DNP3ApplicationMessage.maxObjects) objects and \(DNP3ApplicationMessage.maxObjectHeaders) headers.",
+                  "\(senderAddress) sent a DNP3 message with \(count) objects in \(headers) object headers, past the limits of \(DNP3ApplicationMessage.maxObjects) objects and \(DNP3ApplicationMessage.maxObjectHeaders) headers.",
                   ["objects": .int(count), "headers": .int(headers)], packets: packets)
         case .unknownSize:
             break
@@ -329,7 +333,7 @@ public final class DNP3Parser: ApplicationParser {
 
     private func raiseAlerts(_ message: DNP3ApplicationMessage, name: String, unit: Int, packets: [PacketReference],
                              direction: StreamDirection, context: ApplicationContext) {
-        let who = sender(direction, context)
+        let senderAddress = sender(direction, context)
         let target = "outstation \(unit) at \(receiver(direction, context))"
         var details: JSONObject = ["function": .string(name), "function_code": .int(message.functionCode), "unit": .int(unit)]
         switch message.functionCode {
@@ -337,32 +341,32 @@ public final class DNP3Parser: ApplicationParser {
             details.set("points", .array(message.controlPoints.map { .object(pointRecord($0)) }))
             let points = message.controlPoints.prefix(4).map(pointText).joined(separator: ", ")
             alertOnce(DNP3Catalogue.controlOperation, unit: unit, context, packets: packets, details: details,
-                      "\(who) sent DNP3 \(name) to \(target): \(points)\(message.controlPoints.count > 4 ? ", ..." : "").")
+                      "\(senderAddress) sent DNP3 \(name) to \(target): \(points)\(message.controlPoints.count > 4 ? ", ..." : "").")
         case 0x0D, 0x0E:
             alertOnce(DNP3Catalogue.restart, unit: unit, context, packets: packets, details: details,
-                      "\(who) sent DNP3 \(name) to \(target).")
+                      "\(senderAddress) sent DNP3 \(name) to \(target).")
         case 0x0F...0x12:
             let severity = message.functionCode == 0x12 || message.functionCode == 0x0F ? 1 : nil
             alertOnce(DNP3Catalogue.applicationControl, unit: unit, context, packets: packets, details: details,
-                      "\(who) sent DNP3 \(name) to \(target).", severity: severity)
+                      "\(senderAddress) sent DNP3 \(name) to \(target).", severity: severity)
         case 0x19:
             alertOnce(DNP3Catalogue.fileOperation, unit: unit, context, packets: packets, details: details,
-                      "\(who) sent DNP3 open_file to \(target).")
+                      "\(senderAddress) sent DNP3 open_file to \(target).")
         case 0x1B:
             alertOnce(DNP3Catalogue.fileDelete, unit: unit, context, packets: packets, details: details,
-                      "\(who) sent DNP3 delete_file to \(target).")
+                      "\(senderAddress) sent DNP3 delete_file to \(target).")
         case 0x15:
             alertOnce(DNP3Catalogue.disableUnsolicited, unit: unit, context, packets: packets, details: details,
-                      "\(who) told \(target) to stop sending unsolicited responses.")
+                      "\(senderAddress) told \(target) to stop sending unsolicited responses.")
         case 0x02:
             let groups = message.headers.map { "g\($0.group)v\($0.variation)" }
             details.set("objects", .array(groups.map { .string($0) }))
             if message.headers.contains(where: { $0.group == 70 }) {
                 alertOnce(DNP3Catalogue.fileOperation, unit: unit, context, packets: packets, details: details,
-                          "\(who) wrote file data (g70) to \(target).")
+                          "\(senderAddress) wrote file data (g70) to \(target).")
             } else {
                 alertOnce(DNP3Catalogue.write, unit: unit, context, packets: packets, details: details,
-                          "\(who) sent DNP3 write of \(groups.isEmpty ? "no objects" : groups.joined(separator: ", ")) to \(target).")
+                          "\(senderAddress) sent DNP3 write of \(groups.isEmpty ? "no objects" : groups.joined(separator: ", ")) to \(target).")
             }
         default:
             break
@@ -455,7 +459,7 @@ public final class DNP3Parser: ApplicationParser {
         return "g\(point.group)v\(point.variation) index \(point.index)"
     }
 
-    /// The point index range named by the object headers and indexed control points, if any.
+    /// Returns the point index range named by the object headers and indexed control points, if any.
     private func pointRange(_ message: DNP3ApplicationMessage) -> ClosedRange<Int>? {
         var low = Int.max, high = Int.min
         for header in message.headers {

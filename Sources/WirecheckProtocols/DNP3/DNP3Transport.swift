@@ -11,9 +11,9 @@ struct DNP3TransportHeader {
 
 /// Reassembles application fragments from transport segments for one direction of a flow.
 struct DNP3Reassembly {
-    /// Largest application fragment accepted. The 6-bit transport sequence numbers 64 segments
-    /// before they repeat, and each segment carries at most 249 octets of application data, so a
-    /// longer fragment cannot be ordered unambiguously; real outstations use 2048 or less.
+    /// Largest application fragment accepted. The 6-bit transport sequence repeats after 64
+    /// segments, and each segment carries at most 249 octets of application data. A longer
+    /// fragment therefore cannot be ordered unambiguously.
     static let maxFragmentSize = 64 * 249
 
     enum Outcome {

@@ -125,7 +125,7 @@ enum IEC104Names {
         }
     }
 
-    /// The operation class of a control-direction type id, or nil for monitor-direction types.
+    /// Returns the operation class of a control-direction type id, or nil for monitor-direction types.
     static func operationClass(_ typeID: UInt8) -> OperationClass? {
         switch typeID {
         case 45...51, 58...64: return .control

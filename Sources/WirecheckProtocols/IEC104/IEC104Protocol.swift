@@ -38,13 +38,13 @@ public enum IEC104Protocol: ApplicationProtocol {
 /// The per-flow IEC 104 parser: frames both directions, follows the send sequence numbers and the
 /// data transfer state, and emits one `iec104` event per APDU.
 ///
-/// `applayer.iec104.i_frame_before_startdt` is raised only once the parser knows the data transfer
+/// `applayer.iec104.i_frame_before_startdt` is raised only once the parser has seen the data transfer
 /// state: after it has seen a STARTDT act (data transfer pending until STARTDT con) or a STOPDT con
 /// (stopped). A flow whose capture starts after STARTDT shows I-frames first, and the parser
 /// cannot tell that from a peer that skipped STARTDT, so those I-frames raise nothing.
 public final class IEC104Parser: ApplicationParser {
-    /// Anomalies of one kind reported per flow; a broken or hostile peer can cause one per APDU,
-    /// and past this many further repeats are only counted.
+    /// Anomalies of one kind reported per flow. A broken or hostile peer can cause one per APDU,
+    /// so past this many, further repeats are only counted.
     static let maxAnomaliesPerKind = 50
     /// Half of the 15-bit sequence space: an N(S) behind the expected one by less than this is a
     /// repeat, further ahead a gap.
@@ -120,7 +120,7 @@ public final class IEC104Parser: ApplicationParser {
 
     private func handleAPDU(_ frame: UnsafeRawBufferPointer, apci: IEC104APCI, state: DirectionState,
                             direction: StreamDirection, context: ApplicationContext) {
-        let who = sender(direction, context)
+        let senderAddress = sender(direction, context)
         var apciRecord: JSONObject = ["type": .string(apci.format.rawValue), "length": .int(apci.length)]
         var record = JSONObject()
         switch apci.format {
@@ -128,13 +128,13 @@ public final class IEC104Parser: ApplicationParser {
             apciRecord.set("rx", .int(apci.receiveSequence))
             if apci.length != IEC104APCI.minimumLength {
                 raise(IEC104Catalogue.invalidLength, context,
-                      "\(who) sent an IEC 104 S-frame with length \(apci.length); S-frames are 4 octets long.",
+                      "\(senderAddress) sent an IEC 104 S-frame with length \(apci.length); S-frames are 4 octets long.",
                       ["length": .int(apci.length), "format": "S"])
             }
             record.set("type", "apci")
             record.set("apci", .object(apciRecord))
             context.transaction(protocolName: IEC104Protocol.name, record: record, operation: nil, packets: [context.packet],
-                                message: "\(who) acknowledged IEC 104 I-frames up to N(R) \(apci.receiveSequence).")
+                                message: "\(senderAddress) acknowledged IEC 104 I-frames up to N(R) \(apci.receiveSequence).")
         case .u:
             handleUFrame(apci, apciRecord: apciRecord, direction: direction, context: context)
         case .i:
@@ -142,15 +142,15 @@ public final class IEC104Parser: ApplicationParser {
             apciRecord.set("rx", .int(apci.receiveSequence))
             checkSequence(apci.sendSequence, state: state, direction: direction, context: context)
             if dataTransfer == .startPending || dataTransfer == .stopped {
-                let why = dataTransfer == .stopped ? "after STOPDT con" : "after STARTDT act but before STARTDT con"
+                let stateText = dataTransfer == .stopped ? "after STOPDT con" : "after STARTDT act but before STARTDT con"
                 raise(IEC104Catalogue.iFrameBeforeStartDT, context,
-                      "\(who) sent an IEC 104 I-frame N(S) \(apci.sendSequence) \(why), while data transfer was not started.",
+                      "\(senderAddress) sent an IEC 104 I-frame N(S) \(apci.sendSequence) \(stateText), while data transfer was not started.",
                       ["tx": .int(apci.sendSequence)])
             }
             guard apci.length >= IEC104APCI.minimumLength + IEC104ASDU.headerSize,
                   let asdu = IEC104ASDU(UnsafeRawBufferPointer(rebasing: frame[IEC104APCI.headerSize...])) else {
                 raise(IEC104Catalogue.invalidLength, context,
-                      "\(who) sent an IEC 104 I-frame with length \(apci.length), too short for the 6-octet ASDU header.",
+                      "\(senderAddress) sent an IEC 104 I-frame with length \(apci.length), too short for the 6-octet ASDU header.",
                       ["length": .int(apci.length), "format": "I"])
                 return
             }
@@ -159,16 +159,16 @@ public final class IEC104Parser: ApplicationParser {
     }
 
     private func handleUFrame(_ apci: IEC104APCI, apciRecord: JSONObject, direction: StreamDirection, context: ApplicationContext) {
-        let who = sender(direction, context)
+        let senderAddress = sender(direction, context)
         let function = IEC104Names.uFunction(apci.control.0)
         if apci.length != IEC104APCI.minimumLength {
             raise(IEC104Catalogue.invalidLength, context,
-                  "\(who) sent an IEC 104 U-frame with length \(apci.length); U-frames are 4 octets long.",
+                  "\(senderAddress) sent an IEC 104 U-frame with length \(apci.length); U-frames are 4 octets long.",
                   ["length": .int(apci.length), "format": "U"])
         }
         guard let function, apci.control.1 == 0, apci.control.2 == 0, apci.control.3 == 0 else {
             raise(IEC104Catalogue.invalidUFrame, context,
-                  "\(who) sent an IEC 104 U-frame with control octets 0x\(DNP3Bytes.hex(apci.control.0)) \(DNP3Bytes.hex(apci.control.1)) \(DNP3Bytes.hex(apci.control.2)) \(DNP3Bytes.hex(apci.control.3)), which is not exactly one STARTDT, STOPDT or TESTFR function.",
+                  "\(senderAddress) sent an IEC 104 U-frame with control octets 0x\(DNP3Bytes.hex(apci.control.0)) \(DNP3Bytes.hex(apci.control.1)) \(DNP3Bytes.hex(apci.control.2)) \(DNP3Bytes.hex(apci.control.3)), which is not exactly one STARTDT, STOPDT or TESTFR function.",
                   ["control": .array([.int(apci.control.0), .int(apci.control.1), .int(apci.control.2), .int(apci.control.3)])])
             return
         }
@@ -182,7 +182,7 @@ public final class IEC104Parser: ApplicationParser {
         apciRecord.set("function", .string(function))
         let record: JSONObject = ["type": "apci", "apci": .object(apciRecord)]
         context.transaction(protocolName: IEC104Protocol.name, record: record, operation: nil, packets: [context.packet],
-                            message: "\(who) sent IEC 104 \(function.uppercased()) to \(receiver(direction, context)).")
+                            message: "\(senderAddress) sent IEC 104 \(function.uppercased()) to \(receiver(direction, context)).")
     }
 
     private func checkSequence(_ send: UInt16, state: DirectionState, direction: StreamDirection, context: ApplicationContext) {
@@ -205,23 +205,23 @@ public final class IEC104Parser: ApplicationParser {
     }
 
     private func handleASDU(_ asdu: IEC104ASDU, apciRecord: JSONObject, direction: StreamDirection, context: ApplicationContext) {
-        let who = sender(direction, context)
+        let senderAddress = sender(direction, context)
         let info = IEC104Names.type(asdu.typeID)
         let typeName = info?.name ?? "undefined_\(asdu.typeID)"
         let causeName = IEC104Names.cause(asdu.cause)
         if info == nil {
             raise(IEC104Catalogue.undefinedTypeID, context,
-                  "\(who) sent an ASDU with type id \(asdu.typeID), which IEC 60870-5-101/104 does not define.",
+                  "\(senderAddress) sent an ASDU with type id \(asdu.typeID), which IEC 60870-5-101/104 does not define.",
                   ["type_id": .int(asdu.typeID), "common_address": .int(asdu.commonAddress)])
         }
         if causeName == nil {
             raise(IEC104Catalogue.undefinedCause, context,
-                  "\(who) sent a \(typeName) ASDU with cause of transmission \(asdu.cause), which IEC 60870-5-101 does not define.",
+                  "\(senderAddress) sent a \(typeName) ASDU with cause of transmission \(asdu.cause), which IEC 60870-5-101 does not define.",
                   ["cause": .int(asdu.cause), "type_id": .int(asdu.typeID)])
         }
         if let expected = asdu.expectedSize, expected != asdu.actualSize {
             raise(IEC104Catalogue.asduLengthMismatch, context,
-                  "\(who) sent a \(typeName) ASDU announcing \(asdu.objectCount) objects (\(expected) octets) in \(asdu.actualSize) octets of APDU.",
+                  "\(senderAddress) sent a \(typeName) ASDU announcing \(asdu.objectCount) objects (\(expected) octets) in \(asdu.actualSize) octets of APDU.",
                   ["type_id": .int(asdu.typeID), "num_objects": .int(asdu.objectCount),
                    "expected_octets": .int(expected), "actual_octets": .int(asdu.actualSize)])
         }
@@ -256,7 +256,7 @@ public final class IEC104Parser: ApplicationParser {
             addresses = low == high ? ", IOA \(low)" : ", IOA \(low)-\(high)"
         }
         let cause = causeName ?? "cause \(asdu.cause)"
-        let text = "\(who) sent IEC 104 \(typeName) (type \(asdu.typeID)) \(cause)\(asdu.negative ? " negative" : "") for common address \(asdu.commonAddress) to \(receiver(direction, context)), \(asdu.objectCount) objects\(addresses)."
+        let text = "\(senderAddress) sent IEC 104 \(typeName) (type \(asdu.typeID)) \(cause)\(asdu.negative ? " negative" : "") for common address \(asdu.commonAddress) to \(receiver(direction, context)), \(asdu.objectCount) objects\(addresses)."
         context.transaction(protocolName: IEC104Protocol.name, record: record, operation: operation,
                             packets: [context.packet], message: text)
         if isCommand {
