@@ -86,6 +86,18 @@ private func response(to request: [UInt8]) -> [UInt8] {
     [0xC0 | (request[0] & 0x0F), 0x81, 0x00, 0x00]
 }
 
+/// A seeded xorshift generator, so the hostile-input tests feed the same bytes on every run.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+}
+
 // MARK: - Harness
 
 /// Feeds a DNP3 parser the way the application layer does. For TCP, unconsumed bytes are kept
@@ -383,7 +395,7 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
         #expect(member(record, "request.function") == "read")
         #expect(member(record, "iin.indicators") == .array(["need_time", "device_restart"]))
         #expect(harness.transactions[1].packets.map(\.number) == [1, 2])
-        #expect(harness.transactions[1].message?.contains("IIN need_time, device_restart") == true)
+        #expect(harness.transactions[1].message == "10.0.0.20 (outstation 10) sent a DNP3 response to master 1 at 10.0.0.5 for its read request (IIN need_time, device_restart): g1v2 0-1.")
     }
 
     @Test func unsolicitedResponseRecord() {
@@ -605,7 +617,7 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
     @Test func hostileBytesDoNotCrash() {
         // Valid link frames around random application data of 1 to 199 octets, each followed by random raw bytes.
         let harness = DNP3Harness()
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(state: 0x9E37_79B9_7F4A_7C15)
         for length in 1..<200 {
             let fragment = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             harness.send(frame(fragment))

@@ -300,7 +300,7 @@ public final class DNP3Parser: ApplicationParser {
                                 packets: [PacketReference], direction: StreamDirection, context: ApplicationContext) {
         let code = message.functionCode
         var evidence = packets
-        var answered = ""
+        var requestText = ""
         if code == 0x82 {
             record.set("type", .string("unsolicited_response"))
             if unsolicitedDisabled && !message.headers.isEmpty {
@@ -319,13 +319,13 @@ public final class DNP3Parser: ApplicationParser {
                 let requestName = DNP3Names.function(request.functionCode) ?? "undefined_\(request.functionCode)"
                 record.set("request", .object(["function_code": .int(request.functionCode), "function": .string(requestName)]))
                 evidence = request.packets + packets
-                answered = " to \(requestName)"
+                requestText = " for its \(requestName) request"
             }
         }
-        let kind = code == 0x82 ? "an unsolicited response" : (code == 0x83 ? "an authentication response" : "a response\(answered)")
+        let kind = code == 0x82 ? "unsolicited response" : (code == 0x83 ? "authentication response" : "response")
         let flags = message.internalIndicationNames
         let iinText = flags.isEmpty ? "" : " (IIN \(flags.joined(separator: ", ")))"
-        let text = "\(sender(direction, context)) (outstation \(header.source)) sent DNP3 \(kind) to master \(header.destination) at \(receiver(direction, context))\(iinText)\(objectSummary(message))."
+        let text = "\(sender(direction, context)) (outstation \(header.source)) sent a DNP3 \(kind) to master \(header.destination) at \(receiver(direction, context))\(requestText)\(iinText)\(objectSummary(message))."
         context.transaction(protocolName: DNP3Protocol.name, record: record, operation: nil, packets: evidence, message: text)
     }
 
