@@ -2,7 +2,7 @@ import Testing
 import WirecheckCore
 @testable import WirecheckProtocols
 
-// MARK: - Fixture builders (IEC 60870-5-104 clause 5 and IEC 60870-5-101 clause 7)
+// MARK: - Fixture builders (APDU layout of IEC 60870-5-104, ASDU layout of IEC 60870-5-101)
 
 private let startDTAct: [UInt8] = [0x68, 0x04, 0x07, 0x00, 0x00, 0x00]
 private let startDTCon: [UInt8] = [0x68, 0x04, 0x0B, 0x00, 0x00, 0x00]
