@@ -186,6 +186,34 @@ private func member(_ object: JSONObject, _ path: String) -> JSONValue? {
         }
     }
 
+    @Test func opendnp3FrameFields() throws {
+        // disable_unsolicited for classes 1-3 from master 2 to outstation 1, as opendnp3 sent it
+        // in Tests/Fixtures/dnp3/opendnp3-session.pcap.
+        let bytes: [UInt8] = [0x05, 0x64, 0x11, 0xC4, 0x01, 0x00, 0x02, 0x00, 0xC3, 0x5A,
+                              0xC0, 0xC0, 0x15, 0x3C, 0x02, 0x06, 0x3C, 0x03, 0x06, 0x3C, 0x04, 0x06, 0x1A, 0x55]
+        try bytes.withUnsafeBytes { raw in
+            let header = try #require(DNP3LinkHeader(raw))
+            #expect(header.length == 17)
+            #expect(header.fromMaster)
+            #expect(header.isPrimary)
+            #expect(header.linkFunction == 4)
+            #expect(header.destination == 1)
+            #expect(header.source == 2)
+            #expect(header.frameSize == bytes.count)
+            #expect(DNP3CRC.check(raw, 0..<8))
+            #expect(DNP3CRC.check(raw, 10..<22))
+        }
+        #expect(referenceCRC(Array(bytes[0..<8])) == 0x5AC3)
+        #expect(referenceCRC(Array(bytes[10..<22])) == 0x551A)
+        let fragment = Array(bytes[11..<22])
+        fragment.withUnsafeBytes { raw in
+            let message = DNP3ApplicationMessage(raw)
+            #expect(message?.functionCode == 0x15)
+            #expect(message?.headers.map(\.variation) == [2, 3, 4])
+            #expect(message?.walkError == nil)
+        }
+    }
+
     @Test func headerShortInput() {
         let bytes: [UInt8] = [0x05, 0x64, 0x05]
         bytes.withUnsafeBytes { #expect(DNP3LinkHeader($0) == nil) }

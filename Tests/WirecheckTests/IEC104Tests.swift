@@ -129,6 +129,26 @@ private func field(_ object: JSONObject, _ path: String) -> JSONValue? {
         startDTAct.withUnsafeBytes { #expect(IEC104APCI($0)?.format == .u) }
     }
 
+    @Test func c104ClockSyncFields() {
+        // C_CS_NA_1 act to common address 47, as c104 sent it in Tests/Fixtures/iec104/c104-session.pcap.
+        let bytes: [UInt8] = [0x68, 0x14, 0x02, 0x00, 0x08, 0x00, 0x67, 0x01, 0x06, 0x00, 0x2F, 0x00,
+                              0x00, 0x00, 0x00, 0x11, 0xA1, 0x12, 0x14, 0x04, 0x0C, 0x1A]
+        bytes.withUnsafeBytes { raw in
+            let apci = IEC104APCI(raw)
+            #expect(apci?.length == 20)
+            #expect(apci?.format == .i)
+            #expect(apci?.sendSequence == 1)
+            #expect(apci?.receiveSequence == 4)
+            let asdu = IEC104ASDU(UnsafeRawBufferPointer(rebasing: raw[6...]))
+            #expect(asdu?.typeID == 103)
+            #expect(asdu?.cause == 6)
+            #expect(asdu?.commonAddress == 47)
+            #expect(asdu?.addresses == [0])
+            #expect(asdu?.expectedSize == 10)
+            #expect(asdu?.actualSize == 10)
+        }
+    }
+
     @Test func apciShortInput() {
         let bytes: [UInt8] = [0x68, 0x04, 0x07]
         bytes.withUnsafeBytes { #expect(IEC104APCI($0) == nil) }
