@@ -29,6 +29,8 @@ let package = Package(
         .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows"]),
         // Detection: cross-flow detectors (scans, ARP) and the alert rules.
         .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
+        // Baseline: the approved communication baseline, learned from traffic, and deviations from it.
+        .target(name: "WirecheckBaseline", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows", "WirecheckProtocols", "CCrypto"]),
         // Output: EVE JSON lines and the human summary.
         .target(name: "WirecheckOutput", dependencies: ["WirecheckCore"]),
         // Engine: runs every stage over a packet source and routes events to the outputs.
@@ -43,7 +45,7 @@ let package = Package(
 
         .testTarget(name: "WirecheckTests", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
-            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis", "CPcap",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis", "WirecheckBaseline", "CPcap",
         ]),
     ],
     swiftLanguageModes: [.v5]
