@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows", "CCrypto"]),
         // Detection: cross-flow detectors (scans, ARP) and the alert rules.
         .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
-        // Hosts: process and connection records from Sysmon and auditd, joined to flows.
-        .target(name: "WirecheckHosts", dependencies: ["WirecheckCore", "CEvtx"]),
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis",
+            "WirecheckHosts", "WirecheckBaseline", "CPcap",
         // Output: EVE JSON lines and the human summary.
         .target(name: "WirecheckOutput", dependencies: ["WirecheckCore"]),
         // Engine: runs every stage over a packet source and routes events to the outputs.
@@ -47,7 +47,8 @@ let package = Package(
 
         .testTarget(name: "WirecheckTests", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
-            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis", "WirecheckHosts", "CPcap",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis",
+            "WirecheckHosts", "WirecheckBaseline", "CPcap",
         ]),
     ],
     swiftLanguageModes: [.v5]
