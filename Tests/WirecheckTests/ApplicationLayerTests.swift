@@ -242,7 +242,7 @@ private let readResponse = modbusFrame(1, [0x03, 0x06, 0x02, 0x2b, 0x00, 0x00, 0
     @Test func operationObserverReceivesOperations() {
         let harness = ApplicationLayerHarness()
         var names: [String] = []
-        harness.layer.operationObserver = { operation, _, _ in names.append(operation?.name ?? "none") }
+        harness.layer.operationObserver = { operation, _, _, _ in names.append(operation?.name ?? "none") }
         harness.send(readRequest)
         harness.send(readResponse, .toClient)
         #expect(names == ["read_holding_registers"])

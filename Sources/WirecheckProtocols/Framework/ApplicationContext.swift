@@ -10,6 +10,10 @@ public final class ApplicationContext {
     /// The packet whose arrival delivered the bytes being parsed.
     public var packet: PacketReference
     public var transport: Transport
+    /// True when the flow was already in progress when the capture started, so the parser did
+    /// not see the session's opening messages (a STARTDT, a Hello, a RegisterSession) and must
+    /// not report their absence.
+    public var isMidstream = false
     public let sink: EventSink
 
     public init(flow: FlowContext, timestamp: Timestamp, packet: PacketReference, transport: Transport, sink: EventSink) {
@@ -45,11 +49,11 @@ public final class ApplicationContext {
             event.body.set("operation", .object(operation.jsonObject))
         }
         sink.emit(event)
-        operationObserver?(operation, flow, timestamp)
+        operationObserver?(operation, flow, timestamp, packets)
     }
 
     /// Receives every operation the parsers report, with its flow and time.
-    public var operationObserver: ((Operation?, FlowContext, Timestamp) -> Void)?
+    public var operationObserver: ((Operation?, FlowContext, Timestamp, [PacketReference]) -> Void)?
 }
 
 extension Operation {

@@ -14,7 +14,7 @@ public final class ApplicationLayer {
     static let sampleBytes = 16
 
     /// Receives every operation the parsers report, with its flow and time.
-    public var operationObserver: ((Operation?, FlowContext, Timestamp) -> Void)? {
+    public var operationObserver: ((Operation?, FlowContext, Timestamp, [PacketReference]) -> Void)? {
         didSet { context.operationObserver = operationObserver }
     }
 
@@ -381,6 +381,7 @@ public final class ApplicationLayer {
         context.timestamp = timestamp
         context.packet = packet
         context.transport = transport
+        context.isMidstream = flow.isMidstream
     }
 
     private func clamp(_ consumed: Int, to count: Int) -> Int { min(max(consumed, 0), count) }
