@@ -1,0 +1,101 @@
+import WirecheckCore
+import WirecheckDecoding
+
+// Anomaly, alert and flow events of the flow table.
+extension FlowTable {
+    /// Counts an anomaly and emits it the first time it happens in the flow.
+    func raise(_ anomaly: FlowAnomaly, flow: Flow, packet: DecodedPacket, message: @autoclosure () -> String,
+               details: JSONObject = JSONObject()) {
+        raise(anomaly, flow: flow, packets: [packet.reference], timestamp: packet.timestamp, message: message(),
+              details: details)
+    }
+
+    func raise(_ anomaly: FlowAnomaly, flow: Flow, packets: [PacketReference], timestamp: Timestamp,
+               message: @autoclosure () -> String, details: JSONObject = JSONObject()) {
+        var occurrences = flow.anomalyOccurrences ?? [UInt32](repeating: 0, count: FlowAnomaly.allCases.count)
+        occurrences[anomaly.rawValue] &+= 1
+        flow.anomalyOccurrences = occurrences
+        let bit: UInt32 = 1 << UInt32(anomaly.rawValue)
+        guard flow.anomalyBits & bit == 0 else { return }
+        flow.anomalyBits |= bit
+        sink.emit(Event.anomaly(anomaly.definition, timestamp: timestamp, flow: flow.context, packets: packets,
+                                message: message(), details: details))
+    }
+
+    /// Emits an alert at most once per flow and rule.
+    func raiseAlert(_ definition: AlertDefinition, flow: Flow, packet: DecodedPacket, message: String,
+                    details: JSONObject = JSONObject()) {
+        let bit: UInt32 = definition.signatureID == FlowCatalogue.rstInjection.signatureID ? 1 : 2
+        guard flow.alertBits & bit == 0 else { return }
+        flow.alertBits |= bit
+        sink.emit(Event.alert(definition, timestamp: packet.timestamp, flow: flow.context,
+                              packets: [packet.reference], message: message, details: details))
+    }
+
+    /// "10.0.0.5:50000" for the packet's source or destination.
+    func endpoint(_ packet: DecodedPacket, source: Bool) -> String {
+        let address = source ? packet.sourceIP : packet.destinationIP
+        let port = source ? packet.sourcePort : packet.destinationPort
+        if case .v6 = address { return "[\(address)]:\(port)" }
+        return "\(address):\(port)"
+    }
+
+    /// "10.0.0.5:50000 -> 10.0.0.20:502 (TCP)" for a flow.
+    func describe(_ context: FlowContext) -> String {
+        let name = IPProtocolNumber.name(context.ipProtocol)
+        if context.ipProtocol == IPProtocolNumber.tcp || context.ipProtocol == IPProtocolNumber.udp {
+            return "\(context.srcIP):\(context.srcPort) -> \(context.destIP):\(context.destPort) (\(name))"
+        }
+        return "\(context.srcIP) -> \(context.destIP) (\(name))"
+    }
+
+    /// EVE `flow.state`: closed after FIN or RST, established once both sides took part, else new.
+    func flowState(_ flow: Flow) -> String {
+        if let connection = flow.tcp {
+            if connection.isClosed { return "closed" }
+            if connection.handshakeComplete { return "established" }
+            if flow.isMidstream && flow.packetsToServer > 0 && flow.packetsToClient > 0 { return "established" }
+            return "new"
+        }
+        return flow.packetsToServer > 0 && flow.packetsToClient > 0 ? "established" : "new"
+    }
+
+    /// Builds the EVE `flow` event written when a flow ends.
+    func flowEvent(_ flow: Flow, reason: FlowEndReason, end: Timestamp) -> Event {
+        var body: JSONObject = [
+            "pkts_toserver": .int(flow.packetsToServer),
+            "pkts_toclient": .int(flow.packetsToClient),
+            "bytes_toserver": .int(flow.bytesToServer),
+            "bytes_toclient": .int(flow.bytesToClient),
+            "start": .string(flow.firstSeen.iso8601),
+            "end": .string(end.iso8601),
+            "age": .int(Int(max(end.seconds - flow.firstSeen.seconds, 0))),
+            "state": .string(flowState(flow)),
+            "reason": .string(reason.rawValue),
+            "alerted": false,
+            "conn_state": .string(flow.connState.rawValue),
+            "history": .string(flow.history),
+            "midstream": .bool(flow.isMidstream),
+        ]
+        if flow.synDataPackets > 0 { body.set("syn_with_data", .int(flow.synDataPackets)) }
+        let counts = flow.anomalyCounts
+        if !counts.isEmpty {
+            body.set("anomalies", .object(JSONObject(counts.map { ($0.name, JSONValue.int($0.count)) })))
+        }
+        let message = "Flow \(describe(flow.context)) ended (\(reason.rawValue)) after \(flow.packetsToServer) packets "
+            + "to the server and \(flow.packetsToClient) to the client, conn_state \(flow.connState.rawValue)."
+        return Event(eventType: "flow", timestamp: end, flow: flow.context, packets: [flow.firstPacket],
+                     message: message, body: ["flow": .object(body)])
+    }
+}
+
+extension Flow {
+    /// Occurrences of each flow anomaly in this flow, including the first one that was emitted.
+    public var anomalyCounts: [(name: String, count: Int)] {
+        guard let occurrences = anomalyOccurrences else { return [] }
+        return FlowAnomaly.allCases.compactMap { anomaly in
+            let count = occurrences[anomaly.rawValue]
+            return count > 0 ? (anomaly.definition.name, Int(count)) : nil
+        }
+    }
+}
