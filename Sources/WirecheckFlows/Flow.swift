@@ -62,7 +62,7 @@ public final class Flow {
 
     /// TCP endpoint state; nil for other protocols.
     public internal(set) var tcp: TCPConnection?
-    /// Why the flow ended; nil while it is active.
+    /// The reason the flow ended; nil while it is active.
     public internal(set) var endReason: FlowEndReason?
     /// SYN segments in this flow that carried data (TCP Fast Open).
     public internal(set) var synDataPackets: UInt32 = 0

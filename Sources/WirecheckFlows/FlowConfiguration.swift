@@ -16,7 +16,7 @@ public struct FlowConfiguration {
     /// Hard cap on tracked flows, because each costs memory; at the cap the least recently
     /// active flow is ended early.
     public var maxFlows: Int = 1_000_000
-    /// Seconds after the first packet of the input during which a flow that starts without a
+    /// Seconds after the first IP packet of the input during which a flow that starts without a
     /// SYN counts as already in progress when the capture began (a mid-stream pickup).
     public var midstreamGrace: Double = 10
     /// Buffering limits of each TCP direction's reassembler.
@@ -57,7 +57,7 @@ public struct FlowUpdate {
     public let toServer: Bool
 }
 
-/// Why a flow ended, as EVE's `flow.reason`.
+/// The reason a flow ended, as EVE's `flow.reason`.
 public enum FlowEndReason: String {
     /// Idle timeout, including closed flows after their short linger time.
     case timeout
@@ -67,7 +67,7 @@ public enum FlowEndReason: String {
     case forced
 }
 
-/// Which idle timeout applies to a flow; each class has its own list ordered by last activity.
+/// The idle-timeout class of a flow. Each class has its own list ordered by last activity.
 enum FlowTimeoutClass: Int, CaseIterable {
     case tcpEstablished
     case tcpShort

@@ -18,8 +18,8 @@ struct FlowKey: Hashable {
     var vlan1: UInt16
 
     /// Builds the key of a packet and reports whether the packet travels from A to B.
-    /// ICMP uses the type mapped like Community ID ports (echo request and reply share a key);
-    /// protocols other than TCP, UDP and ICMP use the address pair and protocol alone.
+    /// ICMP uses the type mapped like Community ID ports, so an echo request and its reply share
+    /// a key. Protocols other than TCP, UDP and ICMP use the address pair and protocol alone.
     static func make(_ packet: DecodedPacket) -> (key: FlowKey, fromA: Bool) {
         let (sourceHigh, sourceLow) = FlowKey.words(packet.sourceIP)
         let (destinationHigh, destinationLow) = FlowKey.words(packet.destinationIP)
@@ -59,8 +59,8 @@ struct FlowKey: Hashable {
         }
     }
 
-    /// A stable 64-bit mix of the key and a timestamp (splitmix64 finaliser). Unlike `hashValue`
-    /// it is the same in every run, so flow ids repeat when a capture is read again.
+    /// Mixes the key and a timestamp into 64 bits with the splitmix64 finaliser. Unlike
+    /// `hashValue` the result is the same in every run, so flow ids repeat when a capture is read again.
     func stableHash(with timestamp: Timestamp) -> UInt64 {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func mix(_ value: UInt64) {

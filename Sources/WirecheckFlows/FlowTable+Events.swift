@@ -12,9 +12,10 @@ extension FlowTable {
 
     func raise(_ anomaly: FlowAnomaly, flow: Flow, packets: [PacketReference], timestamp: Timestamp,
                message: @autoclosure () -> String, details: JSONObject = JSONObject()) {
-        var occurrences = flow.anomalyOccurrences ?? [UInt32](repeating: 0, count: FlowAnomaly.allCases.count)
-        occurrences[anomaly.rawValue] &+= 1
-        flow.anomalyOccurrences = occurrences
+        if flow.anomalyOccurrences == nil {
+            flow.anomalyOccurrences = [UInt32](repeating: 0, count: FlowAnomaly.allCases.count)
+        }
+        flow.anomalyOccurrences?[anomaly.rawValue] &+= 1
         let bit: UInt32 = 1 << UInt32(anomaly.rawValue)
         guard flow.anomalyBits & bit == 0 else { return }
         flow.anomalyBits |= bit

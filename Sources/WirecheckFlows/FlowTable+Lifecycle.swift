@@ -56,7 +56,7 @@ extension FlowTable {
         appendToList(flow)
     }
 
-    /// The flow with the oldest last activity among the heads of all idle lists.
+    /// Returns the flow with the oldest last activity among the heads of all idle lists.
     func leastRecentlyActiveFlow() -> Flow? {
         var oldest: Flow?
         for head in listHeads {
@@ -82,7 +82,8 @@ extension FlowTable {
         endFlow(victim, reason: .forced, at: packet.timestamp)
     }
 
-    /// Flushes the flow's reassemblers, tells the consumer, emits the `flow` event and forgets it.
+    /// Flushes the flow's reassemblers, calls the consumer's `flowEnded`, emits the `flow` event
+    /// and removes the flow from the table.
     func endFlow(_ flow: Flow, reason: FlowEndReason, at timestamp: Timestamp) {
         removeFromList(flow)
         if let key = flow.tableKey, flows[key] === flow { flows[key] = nil }
@@ -94,7 +95,7 @@ extension FlowTable {
             flushReassembler(connection.reassemblerToClient, flow: flow, toServer: false, timestamp: endTime)
             connection.reassemblerToServer = nil
             connection.reassemblerToClient = nil
-            flow.connState = connection.connState(history: flow.history)
+            flow.connState = connection.connState()
         }
         consumer?.flowEnded(flow, timestamp: endTime)
         sink.emit(flowEvent(flow, reason: reason, end: endTime))

@@ -62,9 +62,9 @@ extension FlowTable {
         }
 
         if !connection.handshakeComplete && !flow.isMidstream && (payloadCount > 0 || (ack && !fin)) {
-            let what = payloadCount > 0 ? "sent \(payloadCount) bytes of data" : "sent a bare ACK"
+            let activity = payloadCount > 0 ? "sent \(payloadCount) bytes of data" : "sent a bare ACK"
             raise(.noHandshakeData, flow: flow, packet: packet,
-                  message: "\(endpoint(packet, source: true)) \(what) to \(endpoint(packet, source: false)) on a TCP "
+                  message: "\(endpoint(packet, source: true)) \(activity) to \(endpoint(packet, source: false)) on a TCP "
                     + "connection that started after the capture began but never completed a handshake.",
                   details: ["payload_length": .int(payloadCount)])
         }
@@ -190,8 +190,9 @@ extension FlowTable {
         }
 
         if let next = sender.nextSequence, let window = receiver.window {
-            // The receiver accepts bytes up to its highest acknowledgement plus its window; a
-            // segment starting beyond that edge is one it would drop.
+            // The receiver accepts bytes up to its acknowledgement plus its window. The edge is
+            // measured from the later of that acknowledgement and the sender's next byte, so
+            // bytes in flight and missed ACKs only widen it, and a segment beyond it is dropped.
             let base = receiver.highestAcknowledgement.map { sequenceDistance($0, from: next) > 0 ? $0 : next } ?? next
             let rightEdge = base &+ window
             let ahead = sequenceDistance(tcp.sequence, from: rightEdge)

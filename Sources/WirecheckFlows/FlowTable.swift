@@ -27,9 +27,9 @@ public final class FlowTable {
         self.reassemblyBudget = ReassemblyBudget(maxTotalBytes: configuration.reassemblyMaxTotalBytes)
     }
 
-    /// Processes one decoded IPv4 or IPv6 packet whose transport `payload` is given, and returns
-    /// its flow and direction, or nil when the packet has no flow (not IP, or a TCP, UDP or ICMP
-    /// packet whose header was not decoded, such as a later fragment).
+    /// Processes one decoded IPv4 or IPv6 packet with its transport `payload` and returns its flow
+    /// and direction. Returns nil when the packet has no flow: it is not IP, or it is a TCP, UDP
+    /// or ICMP packet whose header was not decoded, such as a later fragment.
     public func process(_ packet: DecodedPacket, payload: UnsafeRawBufferPointer) -> FlowUpdate? {
         guard packet.network == .ipv4 || packet.network == .ipv6 else { return nil }
         switch packet.ipProtocol {
@@ -64,7 +64,7 @@ public final class FlowTable {
                 if deliver && payload.count > 0 {
                     deliverStream(flow, connection, tcp: tcp, payload: payload, packet: packet, toServer: toServer)
                 }
-                flow.connState = connection.connState(history: flow.history)
+                flow.connState = connection.connState()
                 moveToList(flow, class: tcpTimeoutClass(flow, connection))
             }
         case IPProtocolNumber.udp:
@@ -96,7 +96,7 @@ public final class FlowTable {
         }
     }
 
-    /// The flow a packet belongs to, without changing anything.
+    /// Returns the flow a packet belongs to without changing anything.
     public func flow(for packet: DecodedPacket) -> Flow? {
         flows[FlowKey.make(packet).key]
     }
@@ -111,8 +111,8 @@ public final class FlowTable {
         }
     }
 
-    /// A SYN on a flow whose connection is closed starts a new connection with the same ports,
-    /// as when a client reuses its source port.
+    /// Returns whether the packet starts a new connection: a SYN on a flow whose connection is
+    /// closed, as when a client reuses its source port.
     private func shouldStartNewConnection(_ flow: Flow, packet: DecodedPacket) -> Bool {
         guard let tcp = packet.tcp, let connection = flow.tcp else { return false }
         return tcp.flags.contains(.syn) && !tcp.flags.contains(.ack) && connection.isClosed
@@ -212,7 +212,7 @@ public final class FlowTable {
     private func account(_ packet: DecodedPacket, payloadCount: Int, flow: Flow, toServer: Bool) {
         flow.lastSeen = max(flow.lastSeen, packet.timestamp)
         let wireBytes = UInt64(max(packet.wireLength, 0))
-        let payloadBytes = UInt64(payloadCount + max(packet.payloadMissing, 0))
+        let payloadBytes = UInt64(max(payloadCount, 0)) &+ UInt64(max(packet.payloadMissing, 0))
         if toServer {
             flow.packetsToServer &+= 1
             flow.bytesToServer &+= wireBytes
@@ -231,7 +231,11 @@ public final class FlowTable {
         if payloadCount > 0 { recordHistory(flow, "D", toServer: toServer) }
         let originatorSent = flow.packetsToServer > 0
         let responderSent = flow.packetsToClient > 0
-        flow.connState = originatorSent ? (responderSent ? .sf : .s0) : (responderSent ? .shr : .oth)
+        if originatorSent {
+            flow.connState = responderSent ? .sf : .s0
+        } else {
+            flow.connState = responderSent ? .shr : .oth
+        }
     }
 
     /// Appends a Zeek history letter once per direction: uppercase for the originator.

@@ -24,7 +24,7 @@ public final class ReassemblyBudget {
     }
 }
 
-/// What one `add` call noticed about the stream.
+/// Findings of one `add` call about the stream.
 public struct ReassemblyObservations {
     /// Retransmitted bytes that differ from the bytes first seen, with the stream offset.
     public var overlapsWithDifferentData: [(PacketReference, Int)]

@@ -12,7 +12,7 @@ public enum TCPEndpointState {
     case reset
 }
 
-/// What one side of a TCP connection has sent.
+/// Tracked state of one side of a TCP connection, from the segments it sent.
 public struct TCPEndpoint {
     public internal(set) var state: TCPEndpointState = .inactive
     /// Initial sequence number from this side's SYN or SYN-ACK.
@@ -45,7 +45,7 @@ public final class TCPConnection {
 
     init() {}
 
-    /// The shift applied to the sender's window field outside SYNs. RFC 7323 applies window
+    /// Returns the shift applied to the sender's window field outside SYNs. RFC 7323 applies window
     /// scaling only when both SYNs carried the option. When the handshake was not seen the
     /// scale is unknown, so the largest shift is assumed and window checks stay lenient.
     static func windowShift(sender: TCPEndpoint, receiver: TCPEndpoint) -> UInt32 {
@@ -61,8 +61,8 @@ public final class TCPConnection {
             || (originator.state == .closed && responder.state == .closed)
     }
 
-    /// The Zeek `conn_state` for the endpoint states.
-    func connState(history: String) -> ConnState {
+    /// Derives the Zeek `conn_state` from the endpoint states.
+    func connState() -> ConnState {
         let originatorState = originator.state
         let responderState = responder.state
         let originatorInactive = originatorState == .inactive || originatorState == .partial
