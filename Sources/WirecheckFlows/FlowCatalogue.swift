@@ -82,6 +82,9 @@ public enum FlowCatalogue: EventCatalogue {
         category: "Potentially Bad Traffic", severity: 2, technique: nil,
         summary: "A TCP segment overlaps bytes already sent with different content; check the stream for commands hidden from the monitor.")
 
+    /// First signature id of the flow table's range, 1000 to 1099.
+    static let firstSignatureID = 1000
+
     public static let anomalies: [AnomalyDefinition] = FlowAnomaly.allCases.map(\.definition)
     public static let alerts: [AlertDefinition] = [rstInjection, overlapEvasion]
 }

@@ -5,13 +5,15 @@ import WirecheckDecoding
 extension FlowTable {
     /// Counts an anomaly and emits it the first time it happens in the flow.
     func raise(_ anomaly: FlowAnomaly, flow: Flow, packet: DecodedPacket, message: @autoclosure () -> String,
-               details: JSONObject = JSONObject()) {
+               details: @autoclosure () -> JSONObject = JSONObject()) {
         raise(anomaly, flow: flow, packets: [packet.reference], timestamp: packet.timestamp, message: message(),
-              details: details)
+              details: details())
     }
 
-    func raise(_ anomaly: FlowAnomaly, flow: Flow, packets: [PacketReference], timestamp: Timestamp,
-               message: @autoclosure () -> String, details: JSONObject = JSONObject()) {
+    /// Counts an anomaly and emits it the first time. The message and details are built only
+    /// then, so repeats cost no allocation.
+    func raise(_ anomaly: FlowAnomaly, flow: Flow, packets: @autoclosure () -> [PacketReference], timestamp: Timestamp,
+               message: @autoclosure () -> String, details: @autoclosure () -> JSONObject = JSONObject()) {
         if flow.anomalyOccurrences == nil {
             flow.anomalyOccurrences = [UInt32](repeating: 0, count: FlowAnomaly.allCases.count)
         }
@@ -19,18 +21,20 @@ extension FlowTable {
         let bit: UInt32 = 1 << UInt32(anomaly.rawValue)
         guard flow.anomalyBits & bit == 0 else { return }
         flow.anomalyBits |= bit
-        sink.emit(Event.anomaly(anomaly.definition, timestamp: timestamp, flow: flow.context, packets: packets,
-                                message: message(), details: details))
+        sink.emit(Event.anomaly(anomaly.definition, timestamp: timestamp, flow: flow.context, packets: packets(),
+                                message: message(), details: details()))
     }
 
-    /// Emits an alert at most once per flow and rule.
-    func raiseAlert(_ definition: AlertDefinition, flow: Flow, packet: DecodedPacket, message: String,
-                    details: JSONObject = JSONObject()) {
-        let bit: UInt32 = definition.signatureID == FlowCatalogue.rstInjection.signatureID ? 1 : 2
+    /// Emits an alert at most once per flow and rule; the rule's bit is its signature id minus 1000.
+    func raiseAlert(_ definition: AlertDefinition, flow: Flow, packet: DecodedPacket, message: @autoclosure () -> String,
+                    details: @autoclosure () -> JSONObject = JSONObject()) {
+        let index = definition.signatureID - FlowCatalogue.firstSignatureID
+        guard index >= 0, index < 32 else { return }
+        let bit: UInt32 = 1 << UInt32(index)
         guard flow.alertBits & bit == 0 else { return }
         flow.alertBits |= bit
         sink.emit(Event.alert(definition, timestamp: packet.timestamp, flow: flow.context,
-                              packets: [packet.reference], message: message, details: details))
+                              packets: [packet.reference], message: message(), details: details()))
     }
 
     /// "10.0.0.5:50000" for the packet's source or destination.
@@ -79,6 +83,7 @@ extension FlowTable {
             "midstream": .bool(flow.isMidstream),
         ]
         if flow.synDataPackets > 0 { body.set("syn_with_data", .int(flow.synDataPackets)) }
+        if let connection = flow.tcp { body.set("tcp", .object(tcpSummary(connection))) }
         let counts = flow.anomalyCounts
         if !counts.isEmpty {
             body.set("anomalies", .object(JSONObject(counts.map { ($0.name, JSONValue.int($0.count)) })))
@@ -87,6 +92,30 @@ extension FlowTable {
             + "to the server and \(flow.packetsToClient) to the client, conn_state \(flow.connState.rawValue)."
         return Event(eventType: "flow", timestamp: end, flow: flow.context, packets: [flow.firstPacket],
                      message: message, body: ["flow": .object(body)])
+    }
+}
+
+extension FlowTable {
+    /// Builds the TCP flags summary Suricata writes in its flow records: the union of all flags
+    /// as two hex digits, per direction and overall, and one boolean per common flag.
+    func tcpSummary(_ connection: TCPConnection) -> JSONObject {
+        let all = connection.flagsToServer.union(connection.flagsToClient)
+        return [
+            "tcp_flags": .string(hexByte(all)),
+            "tcp_flags_ts": .string(hexByte(connection.flagsToServer)),
+            "tcp_flags_tc": .string(hexByte(connection.flagsToClient)),
+            "syn": .bool(all.contains(.syn)),
+            "fin": .bool(all.contains(.fin)),
+            "rst": .bool(all.contains(.rst)),
+            "psh": .bool(all.contains(.psh)),
+            "ack": .bool(all.contains(.ack)),
+        ]
+    }
+
+    private func hexByte(_ flags: TCPFlags) -> String {
+        let value = UInt8(truncatingIfNeeded: flags.rawValue)
+        let digits = String(value, radix: 16)
+        return value < 16 ? "0" + digits : digits
     }
 }
 

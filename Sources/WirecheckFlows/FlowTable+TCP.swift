@@ -26,9 +26,14 @@ extension FlowTable {
         let rst = flags.contains(.rst)
         let length = UInt32(truncatingIfNeeded: payloadCount)
 
-        if syn && fin { recordHistory(flow, "Q", toServer: toServer) }
-        if syn && rst { recordHistory(flow, "I", toServer: toServer) }
-        if tcp.window == 0 && !syn && !rst { recordHistory(flow, "W", toServer: toServer) }
+        if toServer {
+            connection.flagsToServer.formUnion(flags)
+        } else {
+            connection.flagsToClient.formUnion(flags)
+        }
+        if syn && fin { recordHistory(flow, UInt8(ascii: "Q"), toServer: toServer) }
+        if syn && rst { recordHistory(flow, UInt8(ascii: "I"), toServer: toServer) }
+        if tcp.window == 0 && !syn && !rst { recordHistory(flow, UInt8(ascii: "W"), toServer: toServer) }
 
         if rst {
             return trackReset(flow, sender: &sender, receiver: receiver, tcp: tcp, packet: packet,
@@ -59,6 +64,14 @@ extension FlowTable {
             connection.handshakeComplete = true
             sender.state = .established
             receiver.state = .established
+        } else if !connection.handshakeComplete && ack && sender.sentSynAck && receiver.sentSyn
+                    && tcp.acknowledgement == (receiver.initialSequence ?? 0) &+ 1
+                    && tcp.sequence == (sender.initialSequence ?? 0) &+ 1 {
+            // The responder sends only after the originator's final ACK arrived, so a segment from
+            // it that matches both ISNs means the capture missed that ACK.
+            connection.handshakeComplete = true
+            sender.state = .established
+            receiver.state = .established
         }
 
         if !connection.handshakeComplete && !flow.isMidstream && (payloadCount > 0 || (ack && !fin)) {
@@ -73,24 +86,21 @@ extension FlowTable {
         if sender.nextSequence == nil { sender.nextSequence = tcp.sequence }
         updateWindow(&sender, receiver: receiver, rawWindow: tcp.window, isSyn: false)
         if ack {
-            if let highest = sender.highestAcknowledgement {
-                if sequenceDistance(tcp.acknowledgement, from: highest) > 0 { sender.highestAcknowledgement = tcp.acknowledgement }
-            } else {
-                sender.highestAcknowledgement = tcp.acknowledgement
-            }
+            sender.highestAcknowledgement = later(sender.highestAcknowledgement, tcp.acknowledgement)
+            sender.maxRightEdge = later(sender.maxRightEdge, tcp.acknowledgement &+ (sender.window ?? 0))
         }
 
         var deliver = false
         if payloadCount > 0 {
             deliver = checkData(flow, sender: &sender, receiver: receiver, tcp: tcp, packet: packet,
                                 length: length, toServer: toServer)
-            if deliver { recordHistory(flow, "D", toServer: toServer) }
+            if deliver { recordHistory(flow, UInt8(ascii: "D"), toServer: toServer) }
         } else if ack && !fin {
-            recordHistory(flow, "A", toServer: toServer)
+            recordHistory(flow, UInt8(ascii: "A"), toServer: toServer)
         }
 
         if fin {
-            recordHistory(flow, "F", toServer: toServer)
+            recordHistory(flow, UInt8(ascii: "F"), toServer: toServer)
             let finSequence = tcp.sequence &+ length
             if sender.finSequence == nil { sender.finSequence = finSequence }
             if sender.state != .reset { sender.state = .closed }
@@ -103,7 +113,7 @@ extension FlowTable {
                           packet: DecodedPacket, payloadCount: Int, toServer: Bool) {
         let isSynAck = tcp.flags.contains(.ack)
         if isSynAck {
-            recordHistory(flow, "H", toServer: toServer)
+            recordHistory(flow, UInt8(ascii: "H"), toServer: toServer)
             if sender.sentSyn {
                 raise(.synAckFromOriginator, flow: flow, packet: packet,
                       message: "\(endpoint(packet, source: true)) sent a SYN and then a SYN-ACK to "
@@ -116,7 +126,7 @@ extension FlowTable {
             sender.sentSynAck = true
             if sender.state == .inactive || sender.state == .synSent { sender.state = .synAckSent }
         } else {
-            recordHistory(flow, "S", toServer: toServer)
+            recordHistory(flow, UInt8(ascii: "S"), toServer: toServer)
             sender.sentSyn = true
             if sender.state == .inactive { sender.state = .synSent }
         }
@@ -134,23 +144,25 @@ extension FlowTable {
     private func trackReset(_ flow: Flow, sender: inout TCPEndpoint,
                             receiver: TCPEndpoint, tcp: TCPFields, packet: DecodedPacket, toServer: Bool) -> Bool {
         // RFC 5961 section 3.2: a RST is acceptable when RCV.NXT <= SEG.SEQ < RCV.NXT + RCV.WND.
-        // One byte of slack below covers stacks that reset with the sequence number of their FIN.
+        // RCV.NXT lies between the receiver's last ACK and the sender's next byte, and one byte of
+        // slack below covers stacks that reset with the sequence number of their FIN.
         if let next = sender.nextSequence, let window = receiver.window {
-            let distance = sequenceDistance(tcp.sequence, from: next)
-            if distance < -1 || distance > Int64(max(window, 1)) {
-                let low = next &- 1
-                let high = next &+ max(window, 1)
-                let message = "\(endpoint(packet, source: true)) sent a RST to \(endpoint(packet, source: false)) with "
-                    + "sequence \(tcp.sequence), outside the receiver's window \(low) to \(high); the connection "
-                    + "stays tracked."
-                raise(.rstOutOfWindow, flow: flow, packet: packet, message: message,
+            let low = earlier(next, receiver.highestAcknowledgement ?? next) &- 1
+            let high = receiveWindowEdge(next: next, window: max(window, 1), receiver: receiver)
+            if sequenceDistance(tcp.sequence, from: low) < 0 || sequenceDistance(tcp.sequence, from: high) > 0 {
+                let message = {
+                    "\(self.endpoint(packet, source: true)) sent a RST to \(self.endpoint(packet, source: false)) with "
+                        + "sequence \(tcp.sequence), outside the receiver's window \(low) to \(high), so the "
+                        + "connection stays tracked."
+                }
+                raise(.rstOutOfWindow, flow: flow, packet: packet, message: message(),
                       details: ["sequence": .int(tcp.sequence), "window_start": .int(low), "window_end": .int(high)])
-                raiseAlert(FlowCatalogue.rstInjection, flow: flow, packet: packet, message: message,
+                raiseAlert(FlowCatalogue.rstInjection, flow: flow, packet: packet, message: message(),
                            details: ["sequence": .int(tcp.sequence)])
                 return false
             }
         }
-        recordHistory(flow, "R", toServer: toServer)
+        recordHistory(flow, UInt8(ascii: "R"), toServer: toServer)
         if sender.state != .reset { sender.stateBeforeReset = sender.state }
         sender.state = .reset
         return false
@@ -190,11 +202,7 @@ extension FlowTable {
         }
 
         if let next = sender.nextSequence, let window = receiver.window {
-            // The receiver accepts bytes up to its acknowledgement plus its window. The edge is
-            // measured from the later of that acknowledgement and the sender's next byte, so
-            // bytes in flight and missed ACKs only widen it, and a segment beyond it is dropped.
-            let base = receiver.highestAcknowledgement.map { sequenceDistance($0, from: next) > 0 ? $0 : next } ?? next
-            let rightEdge = base &+ window
+            let rightEdge = receiveWindowEdge(next: next, window: window, receiver: receiver)
             let ahead = sequenceDistance(tcp.sequence, from: rightEdge)
             // A sender only retransmits unacknowledged bytes, so a segment ending more than one
             // window behind the bytes already sent cannot be a retransmission.
@@ -209,10 +217,26 @@ extension FlowTable {
                                 "expected_sequence": .int(next), "window": .int(window)])
                 return false
             }
-            if sequenceDistance(tcp.sequence, from: next) < 0 { recordHistory(flow, "T", toServer: toServer) }
+            if sequenceDistance(tcp.sequence, from: next) < 0 { recordHistory(flow, UInt8(ascii: "T"), toServer: toServer) }
         }
         advance(&sender, to: end)
         return true
+    }
+
+    /// Returns the right edge of the receiver's window: the furthest of its advertised edges
+    /// (acknowledgement plus window) and the sender's next byte plus the current window. Taking
+    /// the furthest keeps a shrunk window or a missed ACK from flagging valid segments.
+    private func receiveWindowEdge(next: UInt32, window: UInt32, receiver: TCPEndpoint) -> UInt32 {
+        later(receiver.maxRightEdge, next &+ window)
+    }
+
+    private func later(_ current: UInt32?, _ candidate: UInt32) -> UInt32 {
+        guard let current, sequenceDistance(candidate, from: current) <= 0 else { return candidate }
+        return current
+    }
+
+    private func earlier(_ first: UInt32, _ second: UInt32) -> UInt32 {
+        sequenceDistance(second, from: first) < 0 ? second : first
     }
 
     private func advance(_ endpoint: inout TCPEndpoint, to sequence: UInt32) {
@@ -257,11 +281,13 @@ extension FlowTable {
     /// Raises the anomalies and alerts for what the reassembler noticed.
     func handle(_ observations: ReassemblyObservations, flow: Flow, packet: DecodedPacket) {
         for (reference, offset) in observations.overlapsWithDifferentData {
-            let message = "\(endpoint(packet, source: true)) retransmitted bytes at stream offset \(offset) to "
-                + "\(endpoint(packet, source: false)) with data that differs from the first copy."
+            let message = {
+                "\(self.endpoint(packet, source: true)) retransmitted bytes at stream offset \(offset) to "
+                    + "\(self.endpoint(packet, source: false)) with data that differs from the first copy."
+            }
             raise(.retransmissionDifferentData, flow: flow, packets: [reference, packet.reference],
-                  timestamp: packet.timestamp, message: message, details: ["stream_offset": .int(offset)])
-            raiseAlert(FlowCatalogue.overlapEvasion, flow: flow, packet: packet, message: message,
+                  timestamp: packet.timestamp, message: message(), details: ["stream_offset": .int(offset)])
+            raiseAlert(FlowCatalogue.overlapEvasion, flow: flow, packet: packet, message: message(),
                        details: ["stream_offset": .int(offset)])
         }
         if observations.bufferOverflow {

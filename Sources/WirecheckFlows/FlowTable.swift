@@ -28,10 +28,12 @@ public final class FlowTable {
     }
 
     /// Processes one decoded IPv4 or IPv6 packet with its transport `payload` and returns its flow
-    /// and direction. Returns nil when the packet has no flow: it is not IP, or it is a TCP, UDP
-    /// or ICMP packet whose header was not decoded, such as a later fragment.
+    /// and direction. Returns nil when the packet has no flow: it is not IP, it is a fragment not
+    /// yet reassembled (the reassembled datagram is processed instead), or it is a TCP, UDP or
+    /// ICMP packet whose header was not decoded.
     public func process(_ packet: DecodedPacket, payload: UnsafeRawBufferPointer) -> FlowUpdate? {
         guard packet.network == .ipv4 || packet.network == .ipv6 else { return nil }
+        guard !packet.isFragment || packet.isReassembled else { return nil }
         switch packet.ipProtocol {
         case IPProtocolNumber.tcp, IPProtocolNumber.udp, IPProtocolNumber.icmp, IPProtocolNumber.icmpv6:
             guard packet.hasTransport else { return nil }
@@ -228,7 +230,7 @@ public final class FlowTable {
 
     /// Zeek's UDP history: `D`/`d` for a datagram with payload from each side.
     private func recordUDPHistory(_ flow: Flow, payloadCount: Int, toServer: Bool) {
-        if payloadCount > 0 { recordHistory(flow, "D", toServer: toServer) }
+        if payloadCount > 0 { recordHistory(flow, UInt8(ascii: "D"), toServer: toServer) }
         let originatorSent = flow.packetsToServer > 0
         let responderSent = flow.packetsToClient > 0
         if originatorSent {
@@ -238,12 +240,13 @@ public final class FlowTable {
         }
     }
 
-    /// Appends a Zeek history letter once per direction: uppercase for the originator.
-    func recordHistory(_ flow: Flow, _ letter: Character, toServer: Bool) {
-        guard let ascii = letter.asciiValue, ascii >= UInt8(ascii: "A"), ascii <= UInt8(ascii: "Z") else { return }
-        let bit: UInt64 = 1 << (UInt64(ascii - UInt8(ascii: "A")) + (toServer ? 0 : 32))
+    /// Appends a Zeek history letter, given as an uppercase ASCII byte, once per direction:
+    /// uppercase for the originator and lowercase for the responder.
+    func recordHistory(_ flow: Flow, _ letter: UInt8, toServer: Bool) {
+        guard letter >= UInt8(ascii: "A"), letter <= UInt8(ascii: "Z") else { return }
+        let bit: UInt64 = 1 << (UInt64(letter - UInt8(ascii: "A")) + (toServer ? 0 : 32))
         guard flow.historyBits & bit == 0 else { return }
         flow.historyBits |= bit
-        flow.history.append(toServer ? letter : Character(Unicode.Scalar(ascii + 32)))
+        flow.history.unicodeScalars.append(Unicode.Scalar(toServer ? letter : letter + 32))
     }
 }

@@ -1,4 +1,5 @@
 import WirecheckCore
+import WirecheckDecoding
 
 /// Zeek's TCP endpoint states, from which `ConnState` is derived.
 public enum TCPEndpointState {
@@ -25,6 +26,8 @@ public struct TCPEndpoint {
     public internal(set) var window: UInt32?
     /// Largest scaled window this side advertised.
     public internal(set) var maxWindow: UInt32 = 0
+    /// Furthest right edge of the window this side advertised: acknowledgement plus window.
+    public internal(set) var maxRightEdge: UInt32?
     /// The window scale option of this side's SYN, if it carried one.
     public internal(set) var windowScaleOption: UInt8?
     /// Sequence number of this side's FIN.
@@ -40,6 +43,9 @@ public final class TCPConnection {
     public internal(set) var originator = TCPEndpoint()
     public internal(set) var responder = TCPEndpoint()
     public internal(set) var handshakeComplete = false
+    /// Every TCP flag seen from the originator, and from the responder.
+    public internal(set) var flagsToServer: TCPFlags = []
+    public internal(set) var flagsToClient: TCPFlags = []
     var reassemblerToServer: StreamReassembler?
     var reassemblerToClient: StreamReassembler?
 

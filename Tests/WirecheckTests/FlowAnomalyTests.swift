@@ -267,6 +267,62 @@ import WirecheckDecoding
         #expect(harness.anomalies.count == 1)
     }
 
+    @Test func missedFinalAckIsNotNoHandshake() {
+        let harness = FlowHarness()
+        startCapture(harness)
+        harness.tcp(client, server, [.syn], seq: 1000, at: 20)
+        harness.tcp(server, client, [.syn, .ack], seq: 5000, ack: 1001, at: 20.001)
+        // The client's ACK was not captured; the server's reply shows it arrived.
+        let update = harness.tcp(server, client, [.ack, .psh], seq: 5001, ack: 1001, payload: [1], at: 20.002)
+        #expect(harness.anomalies.isEmpty)
+        #expect(update?.flow.tcp?.handshakeComplete == true)
+        #expect(harness.consumer.toClientBytes == [1])
+    }
+
+    @Test func rstAtReceiverAckIsInWindow() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: [UInt8](repeating: 1, count: 1000), at: 0.01)
+        harness.tcp(server, client, [.ack], seq: 5001, ack: 1001, at: 0.02)
+        // The client resets at the sequence number the server acknowledged last.
+        harness.tcp(client, server, [.rst], seq: 1001, window: 0, at: 0.03)
+        #expect(harness.anomalies.isEmpty)
+        #expect(harness.alerts.isEmpty)
+    }
+
+    @Test func rstBehindWindowIsReported() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(client, server, [.rst], seq: 1001 &- 5000, window: 0, at: 0.03)
+        #expect(harness.events.anomalies(named: "stream.rst_out_of_window").count == 1)
+    }
+
+    @Test func shrunkWindowKeepsEarlierEdge() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(server, client, [.ack], seq: 5001, ack: 1001, window: 64_240, at: 0.01)
+        harness.tcp(server, client, [.ack], seq: 5001, ack: 1001, window: 100, at: 0.02)
+        harness.tcp(client, server, [.ack, .psh], seq: 61_001, ack: 5001, payload: [1], at: 0.03)
+        #expect(harness.anomalies.isEmpty)
+    }
+
+    @Test func anomalyEventShape() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(client, server, [.ack, .fin], seq: 1001, ack: 5001, at: 0.01)
+        harness.tcp(client, server, [.ack, .psh], seq: 1002, ack: 5001, payload: [7], at: 0.02)
+        let event = harness.events.anomalies(named: "stream.data_after_fin").first
+        guard case .object(let anomaly)? = event?.body["anomaly"] else {
+            Issue.record("anomaly event without an anomaly member")
+            return
+        }
+        #expect(anomaly["type"] == "stream")
+        #expect(anomaly["layer"] == "tcp")
+        #expect(anomaly["fin_sequence"] == .int(1001))
+        #expect(event?.flow?.srcPort == 50000)
+        #expect(event?.timestamp == FlowHarness.time(0.02))
+    }
+
     @Test func catalogueListsEveryName() {
         let names = FlowCatalogue.anomalies.map(\.name)
         #expect(Set(names).count == names.count)

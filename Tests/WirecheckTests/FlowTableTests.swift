@@ -342,6 +342,61 @@ import WirecheckDecoding
         #expect(harness.consumer.toServerBytes == [1, 2])
     }
 
+    @Test func flowEventCarriesTCPFlags() {
+        let harness = FlowHarness()
+        runNormalConnection(harness)
+        harness.table.finish(at: FlowHarness.time(1))
+        guard case .object(let tcp)? = harness.flowBody()?["tcp"] else {
+            Issue.record("flow event without a tcp member")
+            return
+        }
+        #expect(tcp["tcp_flags"] == "1b")
+        #expect(tcp["tcp_flags_ts"] == "1b")
+        #expect(tcp["tcp_flags_tc"] == "1b")
+        #expect(tcp["syn"] == true)
+        #expect(tcp["rst"] == false)
+    }
+
+    @Test func unreassembledFragmentHasNoFlow() {
+        let harness = FlowHarness()
+        var packet = harness.makePacket("10.0.0.9:51000", "10.0.0.30:47808", ipProtocol: 17, payloadCount: 0, at: 0)
+        packet.isFragment = true
+        #expect(harness.table.process(packet, payload: UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
+        packet.isReassembled = true
+        #expect(harness.table.process(packet, payload: UnsafeRawBufferPointer(start: nil, count: 0)) != nil)
+    }
+
+    @Test func nonIPPacketHasNoFlow() {
+        let harness = FlowHarness()
+        var packet = DecodedPacket()
+        packet.network = .arp
+        #expect(harness.table.process(packet, payload: UnsafeRawBufferPointer(start: nil, count: 0)) == nil)
+        #expect(harness.table.statistics.flowsCreated == 0)
+    }
+
+    @Test func vlansSeparateFlows() {
+        let harness = FlowHarness()
+        var first = harness.makePacket("10.0.0.9:51000", "10.0.0.30:47808", ipProtocol: 17, payloadCount: 0, at: 0)
+        first.vlanCount = 1
+        first.vlan0 = 10
+        var second = first
+        second.vlan0 = 20
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        let firstFlow = harness.table.process(first, payload: empty)?.flow
+        let secondFlow = harness.table.process(second, payload: empty)?.flow
+        #expect(firstFlow !== secondFlow)
+        #expect(firstFlow?.context.vlans == [10])
+        #expect(harness.table.statistics.flowsCreated == 2)
+    }
+
+    @Test func ipv6FlowMatchesBothDirections() {
+        let harness = FlowHarness()
+        let request = harness.udp("[2001:db8::1]:40000", "[2001:db8::2]:47808", payload: [1], at: 0)
+        let reply = harness.udp("[2001:db8::2]:47808", "[2001:db8::1]:40000", payload: [2], at: 0.1)
+        #expect(request?.flow === reply?.flow)
+        #expect(reply?.toServer == false)
+    }
+
     @Test func statisticsCountCreatedAndMax() {
         let harness = FlowHarness()
         harness.handshake(client, server, at: 0)
