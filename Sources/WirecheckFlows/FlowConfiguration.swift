@@ -20,8 +20,7 @@ public struct FlowConfiguration {
     /// SYN counts as already in progress when the capture began (a mid-stream pickup).
     public var midstreamGrace: Double = 10
     /// Buffering limits of each TCP direction's reassembler.
-    public var reassemblyLimits = ReassemblyLimits(maxBufferedBytesPerDirection: 1 << 20,
-                                                   maxBufferedSegmentsPerDirection: 1024)
+    public var reassemblyLimits = ReassemblyLimits()
     /// Total bytes all reassemblers together may buffer.
     public var reassemblyMaxTotalBytes: Int = 256 << 20
 

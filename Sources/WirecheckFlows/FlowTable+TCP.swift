@@ -281,11 +281,12 @@ extension FlowTable {
     /// Raises the anomalies and alerts for what the reassembler noticed.
     func handle(_ observations: ReassemblyObservations, flow: Flow, packet: DecodedPacket) {
         for (reference, offset) in observations.overlapsWithDifferentData {
+            let packets = reference == packet.reference ? [reference] : [reference, packet.reference].sorted()
             let message = {
                 "\(self.endpoint(packet, source: true)) retransmitted bytes at stream offset \(offset) to "
                     + "\(self.endpoint(packet, source: false)) with data that differs from the first copy."
             }
-            raise(.retransmissionDifferentData, flow: flow, packets: [reference, packet.reference],
+            raise(.retransmissionDifferentData, flow: flow, packets: packets,
                   timestamp: packet.timestamp, message: message(), details: ["stream_offset": .int(offset)])
             raiseAlert(FlowCatalogue.overlapEvasion, flow: flow, packet: packet, message: message(),
                        details: ["stream_offset": .int(offset)])

@@ -243,15 +243,40 @@ import WirecheckDecoding
         harness.handshake(client, server, at: 0)
         let packet = harness.makePacket(client, server, ipProtocol: 6, payloadCount: 4, at: 0.1)
         let flow = harness.table.flow(for: packet)!
-        let first = PacketReference(source: 0, number: 4)
-        let observations = ReassemblyObservations(overlapsWithDifferentData: [(first, 10), (first, 20)], bufferOverflow: false)
+        let earlier = PacketReference(source: 0, number: 2)
+        var observations = ReassemblyObservations()
+        observations.overlapsWithDifferentData = [(earlier, 10), (packet.reference, 20)]
         harness.table.handle(observations, flow: flow, packet: packet)
 
         let found = harness.events.anomalies(named: "stream.retransmission_different_data")
         #expect(found.count == 1)
-        #expect(found.first?.packets == [first, packet.reference])
+        #expect(found.first?.packets == [earlier, packet.reference])
         #expect(harness.events.alerts(named: "stream.overlap_evasion").count == 1)
         #expect(flow.anomalyCounts.first?.count == 2)
+    }
+
+    @Test func retransmissionWithDifferentBytes() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: Array("WRITE 1".utf8), at: 0.01)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: Array("WRITE 9".utf8), at: 0.2)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: Array("WRITE 8".utf8), at: 0.3)
+
+        let found = harness.events.anomalies(named: "stream.retransmission_different_data")
+        #expect(found.count == 1)
+        #expect(found.first?.packets == [PacketReference(source: 0, number: 5)])
+        #expect(found.first?.message?.contains("stream offset 6") == true)
+        #expect(harness.events.alerts(named: "stream.overlap_evasion").count == 1)
+        #expect(harness.consumer.toServerBytes == Array("WRITE 1".utf8))
+    }
+
+    @Test func identicalRetransmissionIsNormal() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: Array("WRITE 1".utf8), at: 0.01)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: Array("WRITE 1".utf8), at: 0.2)
+        #expect(harness.anomalies.isEmpty)
+        #expect(harness.alerts.isEmpty)
     }
 
     @Test func reassemblerOverflowRaisedOnce() {
@@ -259,11 +284,12 @@ import WirecheckDecoding
         harness.handshake(client, server, at: 0)
         let packet = harness.makePacket(client, server, ipProtocol: 6, payloadCount: 4, at: 0.1)
         let flow = harness.table.flow(for: packet)!
-        let overflow = ReassemblyObservations(overlapsWithDifferentData: [], bufferOverflow: true)
+        var overflow = ReassemblyObservations()
+        overflow.bufferOverflow = true
         harness.table.handle(overflow, flow: flow, packet: packet)
         harness.table.handle(overflow, flow: flow, packet: packet)
         #expect(harness.events.anomalies(named: "stream.reassembly_overflow").count == 1)
-        harness.table.handle(ReassemblyObservations(overlapsWithDifferentData: [], bufferOverflow: false), flow: flow, packet: packet)
+        harness.table.handle(ReassemblyObservations(), flow: flow, packet: packet)
         #expect(harness.anomalies.count == 1)
     }
 
