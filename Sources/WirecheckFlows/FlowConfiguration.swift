@@ -46,6 +46,17 @@ public struct FlowStatistics {
     /// SYN segments that carried data (TCP Fast Open), which is allowed and only counted.
     public internal(set) var synWithData: UInt64 = 0
 
+    /// Created flows per transport, keyed `TCP`, `UDP`, `ICMP` (ICMPv6 included) or `other`.
+    /// Protocols with no flow are left out.
+    public var flowsByProtocol: [String: UInt64] {
+        var counts: [String: UInt64] = [:]
+        if tcpFlows > 0 { counts["TCP"] = tcpFlows }
+        if udpFlows > 0 { counts["UDP"] = udpFlows }
+        if icmpFlows > 0 { counts["ICMP"] = icmpFlows }
+        if otherFlows > 0 { counts["other"] = otherFlows }
+        return counts
+    }
+
     public init() {}
 }
 

@@ -409,5 +409,6 @@ import WirecheckDecoding
         #expect(statistics.tcpFlows == 1)
         #expect(statistics.udpFlows == 1)
         #expect(statistics.connStates[.s1] == 1)
+        #expect(statistics.flowsByProtocol == ["TCP": 1, "UDP": 1])
     }
 }
