@@ -95,7 +95,7 @@ extension FlowTable {
             flushReassembler(connection.reassemblerToClient, flow: flow, toServer: false, timestamp: endTime)
             connection.reassemblerToServer = nil
             connection.reassemblerToClient = nil
-            flow.connState = connection.connState()
+            flow.connState = connection.connState(of: flow)
         }
         consumer?.flowEnded(flow, timestamp: endTime)
         sink.emit(flowEvent(flow, reason: reason, end: endTime))
@@ -109,6 +109,7 @@ extension FlowTable {
         guard let reassembler else { return }
         let consumer = self.consumer
         reassembler.flush { chunk in
+            if case .gap = chunk { self.recordHistory(flow, UInt8(ascii: "G"), toServer: toServer) }
             consumer?.stream(flow, toServer: toServer, chunk: chunk, timestamp: timestamp)
         }
         reassembler.release()

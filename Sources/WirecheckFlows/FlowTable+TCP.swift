@@ -47,23 +47,29 @@ extension FlowTable {
             return payloadCount > 0
         }
 
+        var handshakeAckRejected = false
         if !connection.handshakeComplete && ack && sender.sentSyn && receiver.state == .synAckSent {
             // The ACK that should complete the handshake: RFC 9293 requires SEG.ACK = the peer's
-            // ISN + 1 and SEG.SEQ = this side's ISN + 1 (plus any SYN data).
+            // ISN + 1 and SEG.SEQ = this side's ISN + 1. Data on a SYN or SYN-ACK moves either
+            // number further, or not when the peer rejected that data (TCP Fast Open fallback).
             let expectedAck = (receiver.initialSequence ?? 0) &+ 1
-            let expectedSequence = sender.nextSequence ?? ((sender.initialSequence ?? 0) &+ 1)
-            if tcp.acknowledgement != expectedAck || tcp.sequence != expectedSequence {
+            let expectedSequence = (sender.initialSequence ?? 0) &+ 1
+            let ackValid = tcp.acknowledgement == expectedAck || tcp.acknowledgement == receiver.nextSequence
+            let sequenceValid = tcp.sequence == expectedSequence || tcp.sequence == sender.nextSequence
+            if ackValid && sequenceValid {
+                connection.handshakeComplete = true
+                sender.state = .established
+                receiver.state = .established
+            } else {
+                // The flow stays tracked, so a crafted handshake cannot hide the data that follows.
+                handshakeAckRejected = true
                 raise(.handshakeInvalidAck, flow: flow, packet: packet,
                       message: "\(endpoint(packet, source: true)) completed the TCP handshake with "
                         + "\(endpoint(packet, source: false)) using sequence \(tcp.sequence) and acknowledgement "
                         + "\(tcp.acknowledgement), but \(expectedSequence) and \(expectedAck) were expected.",
                       details: ["sequence": .int(tcp.sequence), "acknowledgement": .int(tcp.acknowledgement),
                                 "expected_sequence": .int(expectedSequence), "expected_acknowledgement": .int(expectedAck)])
-                return false
             }
-            connection.handshakeComplete = true
-            sender.state = .established
-            receiver.state = .established
         } else if !connection.handshakeComplete && ack && sender.sentSynAck && receiver.sentSyn
                     && tcp.acknowledgement == (receiver.initialSequence ?? 0) &+ 1
                     && tcp.sequence == (sender.initialSequence ?? 0) &+ 1 {
@@ -74,7 +80,7 @@ extension FlowTable {
             receiver.state = .established
         }
 
-        if !connection.handshakeComplete && !flow.isMidstream && (payloadCount > 0 || (ack && !fin)) {
+        if !connection.handshakeComplete && !flow.isMidstream && !handshakeAckRejected && (payloadCount > 0 || (ack && !fin)) {
             let activity = payloadCount > 0 ? "sent \(payloadCount) bytes of data" : "sent a bare ACK"
             raise(.noHandshakeData, flow: flow, packet: packet,
                   message: "\(endpoint(packet, source: true)) \(activity) to \(endpoint(packet, source: false)) on a TCP "
@@ -83,6 +89,7 @@ extension FlowTable {
         }
 
         if sender.state == .inactive { sender.state = .partial }
+        let nextBeforeSegment = sender.nextSequence
         if sender.nextSequence == nil { sender.nextSequence = tcp.sequence }
         updateWindow(&sender, receiver: receiver, rawWindow: tcp.window, isSyn: false)
         if ack {
@@ -101,6 +108,10 @@ extension FlowTable {
 
         if fin {
             recordHistory(flow, UInt8(ascii: "F"), toServer: toServer)
+            if payloadCount == 0, let previous = nextBeforeSegment, sequenceDistance(tcp.sequence, from: previous) > 0 {
+                // The FIN comes after bytes that were never captured: a content gap, as Zeek's `g`.
+                recordHistory(flow, UInt8(ascii: "G"), toServer: toServer)
+            }
             let finSequence = tcp.sequence &+ length
             if sender.finSequence == nil { sender.finSequence = finSequence }
             if sender.state != .reset { sender.state = .closed }
@@ -124,7 +135,14 @@ extension FlowTable {
                         + "although no SYN from \(packet.destinationIP) was seen while the capture was running.")
             }
             sender.sentSynAck = true
-            if sender.state == .inactive || sender.state == .synSent { sender.state = .synAckSent }
+            if sender.state == .inactive || sender.state == .synSent {
+                sender.state = .synAckSent
+            } else if sender.state == .reset || sender.state == .closed || sender.state == .partial {
+                // A SYN-ACK after this side's RST or FIN starts its sequence space again, so the
+                // earlier close no longer applies to the data that follows.
+                sender.state = .synAckSent
+                sender.finSequence = nil
+            }
         } else {
             recordHistory(flow, UInt8(ascii: "S"), toServer: toServer)
             sender.sentSyn = true
@@ -143,6 +161,25 @@ extension FlowTable {
     /// Applies an RST that lies in the receiver's window; reports and ignores one that does not.
     private func trackReset(_ flow: Flow, sender: inout TCPEndpoint,
                             receiver: TCPEndpoint, tcp: TCPFields, packet: DecodedPacket, toServer: Bool) -> Bool {
+        if sender.nextSequence == nil && receiver.state == .synSent, let initial = receiver.initialSequence,
+           let receiverNext = receiver.nextSequence {
+            // RFC 9293 section 3.10.7.3: a SYN-SENT endpoint accepts a RST only when its ACK
+            // acknowledges the SYN (ISS < SEG.ACK <= SND.NXT); any other RST is dropped.
+            let acknowledgesSyn = tcp.flags.contains(.ack) && sequenceDistance(tcp.acknowledgement, from: initial) > 0
+                && sequenceDistance(tcp.acknowledgement, from: receiverNext) <= 0
+            if !acknowledgesSyn {
+                let message = {
+                    "\(self.endpoint(packet, source: true)) sent a RST to \(self.endpoint(packet, source: false)) "
+                        + "with acknowledgement \(tcp.acknowledgement), but a reset answering the SYN with sequence "
+                        + "\(initial) must acknowledge \(initial &+ 1), so the connection attempt stays tracked."
+                }
+                raise(.rstOutOfWindow, flow: flow, packet: packet, message: message(),
+                      details: ["acknowledgement": .int(tcp.acknowledgement), "syn_sequence": .int(initial)])
+                raiseAlert(FlowCatalogue.rstInjection, flow: flow, packet: packet, message: message(),
+                           details: ["acknowledgement": .int(tcp.acknowledgement)])
+                return false
+            }
+        }
         // RFC 5961 section 3.2: a RST is acceptable when RCV.NXT <= SEG.SEQ < RCV.NXT + RCV.WND.
         // RCV.NXT lies between the receiver's last ACK and the sender's next byte, and one byte of
         // slack below covers stacks that reset with the sequence number of their FIN.
@@ -273,6 +310,7 @@ extension FlowTable {
         let consumer = self.consumer
         let timestamp = packet.timestamp
         let observations = reassembler.add(sequence: sequence, payload: payload, packet: packet.reference) { chunk in
+            if case .gap = chunk { self.recordHistory(flow, UInt8(ascii: "G"), toServer: toServer) }
             consumer?.stream(flow, toServer: toServer, chunk: chunk, timestamp: timestamp)
         }
         handle(observations, flow: flow, packet: packet)

@@ -66,7 +66,7 @@ public final class FlowTable {
                 if deliver && payload.count > 0 {
                     deliverStream(flow, connection, tcp: tcp, payload: payload, packet: packet, toServer: toServer)
                 }
-                flow.connState = connection.connState()
+                flow.connState = connection.connState(of: flow)
                 moveToList(flow, class: tcpTimeoutClass(flow, connection))
             }
         case IPProtocolNumber.udp:

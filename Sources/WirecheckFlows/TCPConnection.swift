@@ -62,13 +62,26 @@ public final class TCPConnection {
         return min(UInt32(senderScale), TCPLimits.maxWindowShift)
     }
 
+    /// Tells whether the history has Zeek's RSTOS0 shape (`^?S[^HAFGIQ]*R`): it starts with the
+    /// originator's SYN and the originator sent no SYN-ACK, ACK, FIN, gap, inconsistent or
+    /// multi-flag packet before its RST. Lowercase responder letters may appear in between.
+    static func isSynThenReset(_ flow: Flow) -> Bool {
+        var scalars = flow.history.unicodeScalars.makeIterator()
+        var first = scalars.next()
+        if first == "^" { first = scalars.next() }
+        guard first == "S" else { return false }
+        let excluded: [UInt8] = [UInt8(ascii: "H"), UInt8(ascii: "A"), UInt8(ascii: "F"), UInt8(ascii: "G"),
+                                 UInt8(ascii: "I"), UInt8(ascii: "Q")]
+        return excluded.allSatisfy { flow.historyBits & (1 << UInt64($0 - UInt8(ascii: "A"))) == 0 }
+    }
+
     var isClosed: Bool {
         originator.state == .reset || responder.state == .reset
             || (originator.state == .closed && responder.state == .closed)
     }
 
-    /// Derives the Zeek `conn_state` from the endpoint states.
-    func connState() -> ConnState {
+    /// Derives the Zeek `conn_state` from the endpoint states and, for RSTOS0, the history.
+    func connState(of flow: Flow) -> ConnState {
         let originatorState = originator.state
         let responderState = responder.state
         let originatorInactive = originatorState == .inactive || originatorState == .partial
@@ -80,7 +93,7 @@ public final class TCPConnection {
         }
         if originatorState == .reset {
             if responderInactive {
-                return originator.sentSyn && !responder.sentSynAck ? .rstos0 : .oth
+                return TCPConnection.isSynThenReset(flow) ? .rstos0 : .oth
             }
             return .rsto
         }

@@ -316,6 +316,23 @@ import WirecheckDecoding
         #expect(harness.alerts.isEmpty)
     }
 
+    @Test func rstNotAcknowledgingSynIsReported() {
+        let harness = FlowHarness()
+        harness.tcp(client, server, [.syn], seq: 1000, at: 0)
+        // A reset answering the SYN must acknowledge 1001; this one acknowledges the SYN's own number.
+        harness.tcp(server, client, [.rst, .ack], seq: 0, ack: 1000, window: 0, at: 0.001)
+        harness.tcp(server, client, [.syn, .ack], seq: 5000, ack: 1001, at: 0.002)
+        harness.tcp(client, server, [.ack], seq: 1001, ack: 5001, at: 0.003)
+        harness.table.finish(at: FlowHarness.time(1))
+
+        let found = harness.events.anomalies(named: "stream.rst_out_of_window")
+        #expect(found.count == 1)
+        #expect(found.first?.message?.contains("with acknowledgement 1000, but a reset answering the SYN with sequence 1000 must acknowledge 1001") == true)
+        #expect(harness.events.alerts(named: "stream.rst_injection").count == 1)
+        #expect(harness.flowBody()?["conn_state"] == "S1")
+        #expect(harness.flowBody()?["history"] == "ShA")
+    }
+
     @Test func rstBehindWindowIsReported() {
         let harness = FlowHarness()
         harness.handshake(client, server, at: 0)

@@ -136,6 +136,33 @@ import WirecheckDecoding
         #expect(first.flowEvents.first?.flow?.flowID == second.flowEvents.first?.flow?.flowID)
     }
 
+    @Test func finAfterMissingBytesRecordsGap() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(server, client, [.ack, .fin], seq: 8001, ack: 1001, at: 0.1)
+        #expect(harness.table.flow(for: harness.makePacket(client, server, ipProtocol: 6, payloadCount: 0, at: 0.2))?.history == "ShAfg")
+    }
+
+    @Test func synThenAckThenFinThenRstIsOTH() {
+        let harness = FlowHarness()
+        harness.tcp(client, server, [.syn], seq: 1000, at: 0)
+        harness.tcp(server, client, [.ack], seq: 5000, ack: 1001, at: 0.001)
+        harness.tcp(client, server, [.fin], seq: 1001, at: 0.002)
+        harness.tcp(client, server, [.rst], seq: 1002, at: 0.003)
+        harness.table.finish(at: FlowHarness.time(1))
+        #expect(harness.flowBody()?["history"] == "SaFR")
+        #expect(harness.flowBody()?["conn_state"] == "OTH")
+    }
+
+    @Test func synThenRstIsRSTOS0() {
+        let harness = FlowHarness()
+        harness.tcp(client, server, [.syn], seq: 1000, at: 0)
+        harness.tcp(client, server, [.rst], seq: 1001, at: 0.003)
+        harness.table.finish(at: FlowHarness.time(1))
+        #expect(harness.flowBody()?["history"] == "SR")
+        #expect(harness.flowBody()?["conn_state"] == "RSTOS0")
+    }
+
     @Test func synOnlyIsS0() {
         let harness = FlowHarness()
         harness.tcp(client, server, [.syn], seq: 1000, at: 0)
