@@ -80,6 +80,8 @@ extension FlowTable {
             receiver.state = .established
         }
 
+        // NOTE: a connection idle for longer than `tcpEstablishedTimeout` that then resumes, and a
+        // capture filtered down to payload packets, both look like data without a handshake here.
         if !connection.handshakeComplete && !flow.isMidstream && !handshakeAckRejected && (payloadCount > 0 || (ack && !fin)) {
             let activity = payloadCount > 0 ? "sent \(payloadCount) bytes of data" : "sent a bare ACK"
             raise(.noHandshakeData, flow: flow, packet: packet,

@@ -62,9 +62,9 @@ public final class TCPConnection {
         return min(UInt32(senderScale), TCPLimits.maxWindowShift)
     }
 
-    /// Tells whether the history has Zeek's RSTOS0 shape (`^?S[^HAFGIQ]*R`): it starts with the
-    /// originator's SYN and the originator sent no SYN-ACK, ACK, FIN, gap, inconsistent or
-    /// multi-flag packet before its RST. Lowercase responder letters may appear in between.
+    /// Returns whether the history has Zeek's RSTOS0 shape `^?S[^HAFGIQ]*R`: it starts with the
+    /// originator's SYN, and the originator's letters include none of H, A, F, G, I and Q.
+    /// Zeek's pattern looks only before the RST, but a RST is almost always the last letter.
     static func isSynThenReset(_ flow: Flow) -> Bool {
         var scalars = flow.history.unicodeScalars.makeIterator()
         var first = scalars.next()

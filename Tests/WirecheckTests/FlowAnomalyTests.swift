@@ -319,7 +319,7 @@ import WirecheckDecoding
     @Test func rstNotAcknowledgingSynIsReported() {
         let harness = FlowHarness()
         harness.tcp(client, server, [.syn], seq: 1000, at: 0)
-        // A reset answering the SYN must acknowledge 1001; this one acknowledges the SYN's own number.
+        // A reset in reply to the SYN must acknowledge 1001; this one acknowledges the SYN's own number.
         harness.tcp(server, client, [.rst, .ack], seq: 0, ack: 1000, window: 0, at: 0.001)
         harness.tcp(server, client, [.syn, .ack], seq: 5000, ack: 1001, at: 0.002)
         harness.tcp(client, server, [.ack], seq: 1001, ack: 5001, at: 0.003)
