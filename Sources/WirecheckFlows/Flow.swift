@@ -73,6 +73,8 @@ public final class Flow {
     var originatorIsA = true
     /// History letters already recorded, one bit per letter and direction.
     var historyBits: UInt64 = 0
+    /// Occurrences of the history letters Zeek repeats at powers of ten.
+    var repeatedHistory = RepeatedHistoryCounts()
     /// Anomalies already raised for this flow, one bit per `FlowAnomaly`.
     var anomalyBits: UInt32 = 0
     /// Occurrences per `FlowAnomaly`, allocated at the first anomaly.

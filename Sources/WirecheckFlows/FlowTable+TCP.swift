@@ -33,7 +33,10 @@ extension FlowTable {
         }
         if syn && fin { recordHistory(flow, UInt8(ascii: "Q"), toServer: toServer) }
         if syn && rst { recordHistory(flow, UInt8(ascii: "I"), toServer: toServer) }
-        if tcp.window == 0 && !syn && !rst { recordHistory(flow, UInt8(ascii: "W"), toServer: toServer) }
+        if tcp.window == 0 && !syn && !rst {
+            recordScaledHistory(flow, UInt8(ascii: "W"), counter: toServer ? \.zeroWindowsToServer : \.zeroWindowsToClient,
+                                toServer: toServer)
+        }
 
         if rst {
             return trackReset(flow, sender: &sender, receiver: receiver, tcp: tcp, packet: packet,
@@ -256,7 +259,11 @@ extension FlowTable {
                                 "expected_sequence": .int(next), "window": .int(window)])
                 return false
             }
-            if sequenceDistance(tcp.sequence, from: next) < 0 { recordHistory(flow, UInt8(ascii: "T"), toServer: toServer) }
+            if sequenceDistance(tcp.sequence, from: next) < 0 {
+                recordScaledHistory(flow, UInt8(ascii: "T"),
+                                    counter: toServer ? \.retransmissionsToServer : \.retransmissionsToClient,
+                                    toServer: toServer)
+            }
         }
         advance(&sender, to: end)
         return true

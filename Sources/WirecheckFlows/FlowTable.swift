@@ -242,6 +242,18 @@ public final class FlowTable {
         }
     }
 
+    /// Appends a repeatable Zeek history letter (`T`, `W`) at its 1st, 10th, 100th, ... occurrence
+    /// in a direction, as Zeek's scaled history entries do, so the count's magnitude stays visible.
+    func recordScaledHistory(_ flow: Flow, _ letter: UInt8, counter: WritableKeyPath<RepeatedHistoryCounts, UInt32>,
+                             toServer: Bool) {
+        flow.repeatedHistory[keyPath: counter] &+= 1
+        var threshold: UInt32 = 1
+        let count = flow.repeatedHistory[keyPath: counter]
+        while threshold < count && threshold <= UInt32.max / 10 { threshold *= 10 }
+        guard threshold == count else { return }
+        flow.history.unicodeScalars.append(Unicode.Scalar(toServer ? letter : letter + 32))
+    }
+
     /// Appends a Zeek history letter, given as an uppercase ASCII byte, once per direction:
     /// uppercase for the originator and lowercase for the responder.
     func recordHistory(_ flow: Flow, _ letter: UInt8, toServer: Bool) {

@@ -106,6 +106,15 @@ public final class TCPConnection {
     }
 }
 
+/// Occurrences per direction of the history letters that Zeek logs again at the 10th, 100th, ...
+/// occurrence: retransmissions (`T`) and zero windows (`W`).
+struct RepeatedHistoryCounts {
+    var retransmissionsToServer: UInt32 = 0
+    var retransmissionsToClient: UInt32 = 0
+    var zeroWindowsToServer: UInt32 = 0
+    var zeroWindowsToClient: UInt32 = 0
+}
+
 /// Limits of the TCP checks.
 enum TCPLimits {
     /// RFC 7323 caps the window scale shift at 14.

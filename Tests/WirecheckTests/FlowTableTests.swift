@@ -424,6 +424,17 @@ import WirecheckDecoding
         #expect(reply?.toServer == false)
     }
 
+    @Test func retransmissionLetterRepeatsAtTen() {
+        let harness = FlowHarness()
+        harness.handshake(client, server, at: 0)
+        harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: [1, 2], at: 0.01)
+        for index in 1...10 {
+            harness.tcp(client, server, [.ack, .psh], seq: 1001, ack: 5001, payload: [1, 2], at: 0.01 + Double(index))
+        }
+        let flow = harness.table.flow(for: harness.makePacket(client, server, ipProtocol: 6, payloadCount: 0, at: 11))
+        #expect(flow?.history == "ShADTT")
+    }
+
     @Test func statisticsCountCreatedAndMax() {
         let harness = FlowHarness()
         harness.handshake(client, server, at: 0)
