@@ -20,8 +20,8 @@ public final class FlowTable {
     var lastExpirySecond: Int64 = .min
     var flowLimitReported = false
 
-    /// Creates a table that emits anomalies, alerts and flow events to `sink`. The table holds
-    /// `consumer` weakly, so the caller keeps it alive for the run.
+    /// Creates a table that emits anomalies, alerts and flow events to `sink`. The table keeps
+    /// only a weak reference to `consumer`, so the caller keeps it alive for the run.
     public init(configuration: FlowConfiguration, sink: EventSink, consumer: FlowPayloadConsumer?) {
         self.configuration = configuration
         self.sink = sink
