@@ -60,6 +60,32 @@ public final class Flow {
     /// Per-flow state of the application layer (parser, identification), owned by the protocols stage.
     public var application: AnyObject?
 
+    /// TCP endpoint state; nil for other protocols.
+    public internal(set) var tcp: TCPConnection?
+    /// The reason the flow ended; nil while it is active.
+    public internal(set) var endReason: FlowEndReason?
+    /// SYN segments in this flow that carried data (TCP Fast Open).
+    public internal(set) var synDataPackets: UInt32 = 0
+
+    // Bookkeeping of the flow table.
+    var tableKey: FlowKey?
+    /// True when the originator is endpoint A of `tableKey`.
+    var originatorIsA = true
+    /// History letters already recorded, one bit per letter and direction.
+    var historyBits: UInt64 = 0
+    /// Occurrences of the history letters Zeek repeats at powers of ten.
+    var repeatedHistory = RepeatedHistoryCounts()
+    /// Anomalies already raised for this flow, one bit per `FlowAnomaly`.
+    var anomalyBits: UInt32 = 0
+    /// Occurrences per `FlowAnomaly`, allocated at the first anomaly.
+    var anomalyOccurrences: [UInt32]?
+    var alertBits: UInt32 = 0
+    var timeoutClass: FlowTimeoutClass = .other
+    /// Links of the idle list of `timeoutClass`, ordered from least to most recently active.
+    var listNext: Flow?
+    unowned(unsafe) var listPrevious: Flow?
+    var isListed = false
+
     public init(context: FlowContext, firstSeen: Timestamp, firstPacket: PacketReference) {
         self.context = context
         self.firstSeen = firstSeen
