@@ -14,6 +14,8 @@ let package = Package(
         // C libraries from Debian's -dev packages.
         .systemLibrary(name: "CPcap", path: "Sources/CPcap", pkgConfig: "libpcap",
                        providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -30,7 +32,7 @@ let package = Package(
         // Detection: cross-flow detectors (scans, ARP) and the alert rules.
         .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
         // Output: EVE JSON lines and the human summary.
-        .target(name: "WirecheckOutput", dependencies: ["WirecheckCore"]),
+        .target(name: "WirecheckOutput", dependencies: ["WirecheckCore", "CSQLite"]),
         // Engine: runs every stage over a packet source and routes events to the outputs.
         .target(name: "WirecheckEngine", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
