@@ -16,6 +16,8 @@ let package = Package(
                        providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CEvtx", path: "Sources/CEvtx", pkgConfig: "libevtx",
                        providers: [.apt(["libevtx-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -34,7 +36,7 @@ let package = Package(
             "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis",
             "WirecheckHosts", "WirecheckBaseline", "CPcap",
         // Output: EVE JSON lines and the human summary.
-        .target(name: "WirecheckOutput", dependencies: ["WirecheckCore"]),
+        .target(name: "WirecheckOutput", dependencies: ["WirecheckCore", "CSQLite"]),
         // Engine: runs every stage over a packet source and routes events to the outputs.
         .target(name: "WirecheckEngine", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
