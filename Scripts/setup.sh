@@ -3,7 +3,7 @@
 # Needs root (or sudo) only when something has to be installed.
 set -euo pipefail
 
-packages=(libpcap-dev libssl-dev libevtx-dev ieee-data pkg-config)
+packages=(libpcap-dev libssl-dev libsqlite3-dev libevtx-dev ieee-data pkg-config)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
