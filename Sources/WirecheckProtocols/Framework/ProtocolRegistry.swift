@@ -3,5 +3,6 @@
 public enum ProtocolRegistry {
     public static let all: [ApplicationProtocol.Type] = [
         BACnetProtocol.self,
+        OPCUAProtocol.self,
     ]
 }
