@@ -40,6 +40,9 @@ public final class OPCUAParser: ApplicationParser {
     /// Secure Conversation messages start with the channel id, token or policy fields, then a
     /// sequence number and a request id; MSG and CLO need 24 bytes for these.
     static let symmetricHeaderEnd = 24
+    /// Limits how much of a multi-chunk message body is kept; the request header and the first
+    /// node of Write or Call fit well within it, and the rest is not parsed.
+    static let maxBufferedBody = 4096
     /// Services that a client uses on a None channel only to find a secure endpoint:
     /// FindServers, GetEndpoints and RegisterServer requests.
     static let discoveryServices: Set<UInt32> = [422, 428, 437]
@@ -54,6 +57,8 @@ public final class OPCUAParser: ApplicationParser {
         var packets: [PacketReference] = []
         var record = JSONObject()
         var details = OPCUAServiceDetails()
+        /// The first bytes of a multi-chunk body, up to `maxBufferedBody`.
+        var bodyPrefix: [UInt8] = []
     }
 
     private var endpointURL: [UInt8]?
@@ -356,26 +361,47 @@ public final class OPCUAParser: ApplicationParser {
             message.record.set("secure_channel_id", .int(channelID))
             message.record.set("token_id", .int(tokenID))
             message.record.set("request_id", .int(requestID))
-            // An abort chunk carries an error and a reason instead of the message body.
-            if header.chunkType != UInt8(ascii: "A") {
-                parseFirstChunkBody(&reader, into: &message)
-            }
         }
         message.chunks += 1
         message.size += header.size
         message.lastChunkType = header.chunkType
         if message.packets.last != context.packet { message.packets.append(context.packet) }
 
-        if header.chunkType == UInt8(ascii: "C") {
+        switch header.chunkType {
+        case UInt8(ascii: "C"):
+            bufferBody(chunk, into: &message)
             inProgress[side] = message
             return
+        case UInt8(ascii: "A"):
+            // An abort chunk carries an error and a reason instead of the rest of the body.
+            if !isEncrypted, let status = reader.uint32() {
+                message.record.set("status", .string(OPCUANames.statusText(status)))
+            }
+        default:
+            if message.chunks == 1 {
+                parseBody(&reader, into: &message)
+            } else {
+                bufferBody(chunk, into: &message)
+                let buffered = message.bodyPrefix
+                buffered.withUnsafeBytes { buffered in
+                    var bufferedReader = OPCUAReader(buffered)
+                    parseBody(&bufferedReader, into: &message)
+                }
+            }
         }
         inProgress[side] = nil
-        if header.chunkType == UInt8(ascii: "A"), !isEncrypted, let status = reader.uint32() {
-            message.record.set("status", .string(OPCUANames.statusText(status)))
-        }
         emit(message, direction: direction, context: context)
         raiseServiceAlerts(message, direction: direction, context: context)
+    }
+
+    /// Keeps the start of a multi-chunk message's body, so the service type and first node can
+    /// be read once the final chunk arrives.
+    private func bufferBody(_ chunk: UnsafeRawBufferPointer, into message: inout MessageInProgress) {
+        guard !isEncrypted, message.bodyPrefix.count < OPCUAParser.maxBufferedBody,
+              chunk.count > OPCUAParser.symmetricHeaderEnd else { return }
+        let take = min(chunk.count - OPCUAParser.symmetricHeaderEnd, OPCUAParser.maxBufferedBody - message.bodyPrefix.count)
+        let start = OPCUAParser.symmetricHeaderEnd
+        message.bodyPrefix += UnsafeRawBufferPointer(rebasing: chunk[start..<(start + take)])
     }
 
     private var isEncrypted: Bool { policy.map { $0 != .none } ?? false }
@@ -383,7 +409,7 @@ public final class OPCUAParser: ApplicationParser {
     /// Reads the service type and the fields the events need, unless the channel's policy
     /// signs or encrypts the body. On a flow picked up mid-stream the policy is unknown, so
     /// the type id must name a known service before the body is trusted.
-    private func parseFirstChunkBody(_ reader: inout OPCUAReader, into message: inout MessageInProgress) {
+    private func parseBody(_ reader: inout OPCUAReader, into message: inout MessageInProgress) {
         if isEncrypted {
             message.record.set("encrypted", true)
             return
