@@ -209,9 +209,15 @@ private enum BACnetBytes {
         BACnetBytes.whoIs.withUnsafeBytes { #expect(BACnetProtocol.probe($0, direction: .toServer, transport: .udp) == .match) }
     }
 
-    @Test func rejectsWrongLength() {
+    @Test func acceptsWrongLength() {
         var bytes = BACnetBytes.whoIs
         bytes[3] = 0x20
+        bytes.withUnsafeBytes { #expect(BACnetProtocol.probe($0, direction: .toServer, transport: .udp) == .match) }
+    }
+
+    @Test func rejectsWrongNPDUVersion() {
+        var bytes = BACnetBytes.whoIs
+        bytes[4] = 0x45
         bytes.withUnsafeBytes { #expect(BACnetProtocol.probe($0, direction: .toServer, transport: .udp) == .noMatch) }
     }
 

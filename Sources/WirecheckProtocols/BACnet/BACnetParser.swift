@@ -6,12 +6,14 @@ public enum BACnetProtocol: ApplicationProtocol {
     /// 47808 (0xBAC0) is the port Annex J registers for BACnet/IP.
     public static let registeredPorts: [Transport: Set<UInt16>] = [.udp: [47808]]
 
-    /// Matches a datagram whose BVLC header has type 0x81, a defined function and a length equal
-    /// to the datagram; when the function carries an NPDU, its version must be 1.
+    /// Matches a datagram whose BVLC header has type 0x81, a defined function and a length of at
+    /// least the header; when the function carries an NPDU, its version must be 1. The length
+    /// need not equal the datagram's: some devices and test generators get it wrong, and the
+    /// parser reports that as an anomaly instead of losing the flow.
     public static func probe(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeResult {
         guard transport == .udp else { return .noMatch }
         guard let header = BVLCHeader(bytes) else { return .noMatch }
-        guard BACnetNames.bvlcFunction(header.function) != nil, header.declaredLength == bytes.count else { return .noMatch }
+        guard BACnetNames.bvlcFunction(header.function) != nil, header.declaredLength >= BVLCHeader.length else { return .noMatch }
         if let npduOffset = header.npduOffset, bytes.bacnetByte(npduOffset) != NPDUHeader.version { return .noMatch }
         return .match
     }
