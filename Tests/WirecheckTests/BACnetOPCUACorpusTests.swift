@@ -316,6 +316,11 @@ private func runParsers(_ payloads: [CorpusPayload], protocolType: ApplicationPr
             let anomalies = Dictionary(grouping: sink.events.filter { $0.eventType == "anomaly" }, by: { $0.anomalyName ?? "" })
                 .mapValues(\.count)
             let expected = manifest[capture].flatMap { manifestCounts($0, label: " type: ") }
+            if ProcessInfo.processInfo.environment["WIRECHECK_DUMP"] != nil {
+                for event in sink.events where event.eventType != "bacnet" {
+                    print("  \(event.eventType): \(event.message ?? "")")
+                }
+            }
             print("corpus \(capture): apdu types \(typeCounts.sorted { $0.key < $1.key }), tshark \(expected?.sorted { $0.key < $1.key } ?? []), anomalies \(anomalies), events \(sink.events.count)")
             if let expected {
                 #expect(typeCounts == expected, "\(capture): APDU type counts differ from tshark")
@@ -341,6 +346,11 @@ private func runParsers(_ payloads: [CorpusPayload], protocolType: ApplicationPr
             let alerts = Dictionary(grouping: sink.events.filter { $0.eventType == "alert" }, by: { $0.alertRule ?? "" })
                 .mapValues(\.count)
             let expected = manifest[capture].flatMap { manifestCounts($0, label: "transport.type: ") }
+            if ProcessInfo.processInfo.environment["WIRECHECK_DUMP"] != nil {
+                for event in sink.events where event.eventType != "opcua" || event.message?.contains("MSG") == false {
+                    print("  \(event.eventType): \(event.message ?? "")")
+                }
+            }
             print("corpus \(capture): chunks \(typeCounts.sorted { $0.key < $1.key }), tshark \(expected?.sorted { $0.key < $1.key } ?? []), anomalies \(anomalies), alerts \(alerts)")
             // Where tshark flagged a (spurious) retransmission, its reassembly drops that segment
             // and the message in it, while this reader places the segment in sequence order, so

@@ -509,6 +509,7 @@ private enum UABytes {
         let harness = OPCUAHarness()
         for (bytes, direction) in UABytes.session.prefix(4) { harness.send(bytes, direction) }
         harness.send(UABytes.getEndpoints)
+        harness.send(UABytes.close)
         #expect(harness.alerts.isEmpty)
     }
 
@@ -535,6 +536,7 @@ private enum UABytes {
         let alerts = harness.sink.alerts(named: "opcua.write_request")
         #expect(alerts.count == 1)
         #expect(alerts.first?.message == "10.0.0.5 wrote ns=2;s=the.answer on OPC UA server 10.0.0.20:4840.")
+        #expect(alerts.first?.packets == [PacketReference(source: 0, number: 1)])
         #expect(value(harness.lastRecord, "attribute_id") == .int(13))
         #expect(value(harness.lastRecord, "node_count") == .int(1))
     }

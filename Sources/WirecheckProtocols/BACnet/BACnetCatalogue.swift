@@ -4,7 +4,7 @@ import WirecheckCore
 public enum BACnetCatalogue: EventCatalogue {
     public static let bvlcInvalidLength = AnomalyDefinition(
         "applayer.bacnet.bvlc_invalid_length", type: .applayer, layer: "bacnet",
-        summary: "The BVLC length field disagrees with the length of the UDP datagram that carries it.")
+        summary: "The BVLC length field disagrees with the length of the UDP datagram that carries it; reported once per flow.")
     public static let bvlcUnknownFunction = AnomalyDefinition(
         "applayer.bacnet.bvlc_unknown_function", type: .applayer, layer: "bacnet",
         summary: "A BVLC header carries a function code that Annex J does not define (above 0x0C).")

@@ -57,6 +57,7 @@ public final class BACnetParser: ApplicationParser {
     private var seenToServer = false
     private var seenToClient = false
     private var writtenProperties: Set<WrittenProperty> = []
+    private var invalidLengthReported = false
 
     public init() {}
 
@@ -79,9 +80,13 @@ public final class BACnetParser: ApplicationParser {
 
         var length = bytes.count
         if bvlc.declaredLength != bytes.count {
-            context.anomaly(BACnetCatalogue.bvlcInvalidLength,
-                            message: "\(sender(direction, context)) sent a BVLC \(functionName) declaring \(bvlc.declaredLength) bytes in a \(bytes.count)-byte datagram.",
-                            details: ["bvlc_length": .int(bvlc.declaredLength), "datagram_length": .int(bytes.count)])
+            // A sender that gets the length wrong does so in every datagram, so one report per flow.
+            if !invalidLengthReported {
+                invalidLengthReported = true
+                context.anomaly(BACnetCatalogue.bvlcInvalidLength,
+                                message: "\(sender(direction, context)) sent a BVLC \(functionName) declaring \(bvlc.declaredLength) bytes in a \(bytes.count)-byte datagram.",
+                                details: ["bvlc_length": .int(bvlc.declaredLength), "datagram_length": .int(bytes.count)])
+            }
             // Trust the shorter of the two so no read passes the end of either.
             length = max(BVLCHeader.length, min(bvlc.declaredLength, bytes.count))
         }

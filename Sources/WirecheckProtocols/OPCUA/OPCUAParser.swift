@@ -43,9 +43,9 @@ public final class OPCUAParser: ApplicationParser {
     /// Limits how much of a multi-chunk message body is kept; the request header and the first
     /// node of Write or Call fit well within it, and the rest is not parsed.
     static let maxBufferedBody = 4096
-    /// Services that a client uses on a None channel only to find a secure endpoint:
-    /// FindServers, GetEndpoints and RegisterServer requests.
-    static let discoveryServices: Set<UInt32> = [422, 428, 437]
+    /// Requests that a client sends on a None channel only to find a secure endpoint and leave:
+    /// FindServers, GetEndpoints, RegisterServer and CloseSecureChannel.
+    static let discoveryServices: Set<UInt32> = [422, 428, 437, 452]
 
     /// A message whose chunks are still arriving, or one being finished.
     struct MessageInProgress {
@@ -303,7 +303,7 @@ public final class OPCUAParser: ApplicationParser {
             if direction == .toServer && openedPolicy.isDeprecated && !deprecatedPolicyAlerted {
                 deprecatedPolicyAlerted = true
                 context.alert(OPCUACatalogue.deprecatedSecurityPolicy,
-                              message: "\(sender(direction, context)) opened an OPC UA secure channel to \(endpointText(context)) with deprecated security policy \(String(decoding: uriBytes, as: UTF8.self)).",
+                              message: "\(sender(direction, context)) opened an OPC UA secure channel to \(endpointText(direction, context)) with deprecated security policy \(String(decoding: uriBytes, as: UTF8.self)).",
                               details: ["security_policy_uri": .wire(uriBytes)])
             }
             return
@@ -428,7 +428,7 @@ public final class OPCUAParser: ApplicationParser {
     private func raiseServiceAlerts(_ message: MessageInProgress, direction: StreamDirection, context: ApplicationContext) {
         guard let service = message.details.service, service.isRequest, let typeID = message.details.typeID else { return }
         let from = sender(direction, context)
-        let endpoint = endpointText(context)
+        let endpoint = endpointText(direction, context)
 
         if policy == OPCUASecurityPolicy.none && !securityNoneAlerted && !OPCUAParser.discoveryServices.contains(typeID) {
             securityNoneAlerted = true
@@ -521,9 +521,12 @@ public final class OPCUAParser: ApplicationParser {
                         details: ["message_type": .string(what), "size": .int(size)])
     }
 
-    private func endpointText(_ context: ApplicationContext) -> String {
+    /// Names the server a client message goes to: the Hello's endpoint URL, or the receiver's
+    /// address and port when the Hello was not seen.
+    private func endpointText(_ clientDirection: StreamDirection, _ context: ApplicationContext) -> String {
         if let url = endpointURL, !url.isEmpty { return String(decoding: url, as: UTF8.self) }
-        return "\(context.flow.destIP):\(context.flow.destPort)"
+        let port = clientDirection == .toServer ? context.flow.destPort : context.flow.srcPort
+        return "\(receiver(clientDirection, context)):\(port)"
     }
 
     private func countPhrase(_ count: Int?) -> String {
