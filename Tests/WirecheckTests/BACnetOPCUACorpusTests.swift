@@ -362,3 +362,58 @@ private func runParsers(_ payloads: [CorpusPayload], protocolType: ApplicationPr
         }
     }
 }
+
+/// The small captures under Tests/Fixtures, made by the scripts under Scripts/fixtures.
+@Suite struct BACnetOPCUAFixtureTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    private static func events(_ name: String, _ protocolType: ApplicationProtocol.Type) throws -> EventCollector {
+        let path = fixtures.appendingPathComponent(name).path
+        let reader = try #require(CorpusReader(path: path), "failed to open \(name)")
+        let sink = runParsers(reader.payloads, protocolType: protocolType)
+        if ProcessInfo.processInfo.environment["WIRECHECK_DUMP"] != nil {
+            for event in sink.events { print("  \(event.eventType): \(event.message ?? "")") }
+        }
+        return sink
+    }
+
+    private static func records(_ sink: EventCollector, _ protocolName: String) -> [JSONObject] {
+        sink.events.compactMap { event in
+            guard event.eventType == protocolName, case .object(let record)? = event.body[protocolName] else { return nil }
+            return record
+        }
+    }
+
+    @Test func bacpypes3Session() throws {
+        let sink = try Self.events("bacnet/bacpypes3-session.pcap", BACnetProtocol.self)
+        let services = Self.records(sink, "bacnet").map { $0["service_name"] }
+        #expect(services == [.string("who-Is"), .string("i-Am"), .string("readProperty"), .string("readProperty"),
+                             .string("writeProperty")])
+        let results = Self.records(sink, "bacnet").map { $0["result"] }
+        #expect(results == [nil, nil, .string("complex-ack"), .string("complex-ack"), .string("simple-ack")])
+        #expect(Self.records(sink, "bacnet")[1]["vendor_id"] == .int(999))
+        #expect(sink.alerts(named: "bacnet.write_property").count == 1)
+        #expect(sink.events.filter { $0.eventType == "anomaly" }.isEmpty)
+    }
+
+    @Test func asyncuaSession() throws {
+        let sink = try Self.events("opcua/asyncua-session.pcap", OPCUAProtocol.self)
+        let services: [String] = Self.records(sink, "opcua").compactMap { record in
+            guard case .object(let service)? = record["service"], case .string(let name)? = service["name"] else { return nil }
+            return name
+        }
+        #expect(services == [
+            "OpenSecureChannelRequest", "OpenSecureChannelResponse", "CreateSessionRequest", "CreateSessionResponse",
+            "ActivateSessionRequest", "ActivateSessionResponse", "BrowseRequest", "BrowseResponse", "ReadRequest",
+            "ReadResponse", "WriteRequest", "WriteResponse", "CallRequest", "CallResponse", "CloseSessionRequest",
+            "CloseSessionResponse", "CloseSecureChannelRequest",
+        ])
+        let hello = Self.records(sink, "opcua").first
+        #expect(hello?["endpoint_url"] == .wire(Array("opc.tcp://127.0.0.1:4840/wirecheck/".utf8)))
+        #expect(sink.alerts(named: "opcua.security_mode_none").count == 1)
+        #expect(sink.alerts(named: "opcua.write_request").count == 1)
+        #expect(sink.alerts(named: "opcua.call_request").count == 1)
+        #expect(sink.events.filter { $0.eventType == "anomaly" }.isEmpty)
+    }
+}

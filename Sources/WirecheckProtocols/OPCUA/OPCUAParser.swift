@@ -314,6 +314,8 @@ public final class OPCUAParser: ApplicationParser {
         message.requestID = requestID
         message.record.set("request_id", .int(requestID))
         if let service = OPCUANames.service(typeID) {
+            message.details.typeID = typeID
+            message.details.service = service
             message.record.set("service", .object(["name": .string(service.name), "type_id": .int(typeID)]))
         }
         if typeID == OPCUANames.openSecureChannelRequest {
