@@ -286,7 +286,7 @@ private enum BACnetBytes {
         #expect(field(record, "npdu", "expecting_reply") == .bool(true))
         #expect(harness.transactions.first?.packets.count == 2)
         #expect(field(harness.transactions.first?.body, "operation", "class") == .string("read"))
-        #expect(harness.transactions.first?.message == "10.0.0.5 sent a BACnet readProperty of present-value of analog-input 1 to 10.0.0.20; the device answered with complex-ack.")
+        #expect(harness.transactions.first?.message == "10.0.0.5 sent a BACnet readProperty of present-value of analog-input 1 to 10.0.0.20; the device responded with complex-ack.")
         #expect(harness.anomalies.isEmpty)
         #expect(harness.alerts.isEmpty)
     }
@@ -336,10 +336,10 @@ private enum BACnetBytes {
         harness.send(BACnetBytes.reinitialize)
         let alerts = harness.sink.alerts(named: "bacnet.reinitialize_device")
         #expect(alerts.count == 1)
-        #expect(alerts.first?.message == "10.0.0.5 asked BACnet device 10.0.0.20 to reinitialize (warmstart).")
+        #expect(alerts.first?.message == "10.0.0.5 sent BACnet device 10.0.0.20 a reinitializeDevice request (warmstart).")
         harness.parser.close(context: harness.context)
         #expect(field(harness.record(), "reinitialized_state") == .string("warmstart"))
-        #expect(field(harness.record(), "result") == .string("no answer seen"))
+        #expect(field(harness.record(), "result") == .string("no response seen"))
         #expect(field(harness.transactions.first?.body, "operation", "class") == .string("restart"))
     }
 
@@ -348,7 +348,7 @@ private enum BACnetBytes {
         harness.send(BACnetBytes.communicationDisable)
         let alerts = harness.sink.alerts(named: "bacnet.device_communication_control")
         #expect(alerts.count == 1)
-        #expect(alerts.first?.message == "10.0.0.5 asked BACnet device 10.0.0.20 to disable communication for 60 minutes.")
+        #expect(alerts.first?.message == "10.0.0.5 sent BACnet device 10.0.0.20 a deviceCommunicationControl request to disable communication for 60 minutes.")
     }
 
     @Test func communicationEnableNoAlert() {

@@ -120,7 +120,7 @@ private enum UABytes {
 
     static func openRequest(policy: String = nonePolicy, mode: UInt32 = 1) -> [UInt8] {
         var body = UAWriter()
-        body.u32(0)                            // SecureChannelId: 0 asks for a new channel
+        body.u32(0)                            // SecureChannelId: 0 requests a new channel
         body.string(policy)
         body.string(nil)                       // SenderCertificate
         body.string(nil)                       // ReceiverCertificateThumbprint
@@ -560,8 +560,8 @@ private enum UABytes {
         })
         let alerts = harness.sink.alerts(named: "opcua.add_delete_nodes")
         #expect(alerts.count == 2)
-        #expect(alerts.first?.message == "10.0.0.5 asked OPC UA server 10.0.0.20:4840 to add 2 nodes.")
-        #expect(alerts.last?.message == "10.0.0.5 asked OPC UA server 10.0.0.20:4840 to delete 1 node.")
+        #expect(alerts.first?.message == "10.0.0.5 sent OPC UA server 10.0.0.20:4840 a request to add 2 nodes.")
+        #expect(alerts.last?.message == "10.0.0.5 sent OPC UA server 10.0.0.20:4840 a request to delete 1 node.")
     }
 
     @Test func readNoAlert() {

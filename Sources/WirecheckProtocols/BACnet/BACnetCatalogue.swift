@@ -19,7 +19,7 @@ public enum BACnetCatalogue: EventCatalogue {
         summary: "A confirmed or unconfirmed request names a service choice that the standard does not define.")
     public static let ackWithoutRequest = AnomalyDefinition(
         "applayer.bacnet.ack_without_request", type: .applayer, layer: "bacnet",
-        summary: "An ACK, Error, Reject or Abort answers an invoke id that no request on this flow used, although the flow had already carried traffic the other way.")
+        summary: "An ACK, Error, Reject or Abort responds to an invoke id that no request on this flow used, although the flow had already carried traffic in the request's direction.")
     public static let truncated = AnomalyDefinition(
         "applayer.bacnet.truncated", type: .applayer, layer: "bacnet",
         summary: "A BVLC, NPDU, APDU header or service parameter ends before its fields do.")

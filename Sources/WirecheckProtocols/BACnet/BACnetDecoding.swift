@@ -277,7 +277,7 @@ struct BACnetTag {
         self.contentOffset = cursor
     }
 
-    /// The content as an unsigned or enumerated value, when it is 1 to 4 bytes long.
+    /// Returns the content as an unsigned or enumerated value, when it is 1 to 4 bytes long.
     func unsigned(in bytes: UnsafeRawBufferPointer) -> UInt32? {
         bytes.bacnetUnsigned(contentOffset, length: length)
     }
@@ -317,19 +317,5 @@ struct BACnetTagCursor {
     /// Returns the next tag without moving.
     func peek() -> BACnetTag? {
         BACnetTag(bytes, at: offset)
-    }
-
-    /// Skips tags up to and including the closing tag that matches an opening tag already
-    /// read. Returns false when the parameters end first.
-    mutating func skipToClosing(_ number: UInt8) -> Bool {
-        var depth = 1
-        while let tag = next() {
-            if tag.kind == .opening { depth += 1 }
-            if tag.kind == .closing {
-                depth -= 1
-                if depth == 0 && tag.number == number { return true }
-            }
-        }
-        return false
     }
 }

@@ -7,9 +7,9 @@ public enum BACnetProtocol: ApplicationProtocol {
     public static let registeredPorts: [Transport: Set<UInt16>] = [.udp: [47808]]
 
     /// Matches a datagram whose BVLC header has type 0x81, a defined function and a length of at
-    /// least the header; when the function carries an NPDU, its version must be 1. The length
-    /// need not equal the datagram's: some devices and test generators get it wrong, and the
-    /// parser reports that as an anomaly instead of losing the flow.
+    /// least the header. When the function carries an NPDU, its version must be 1.
+    /// The length need not equal the datagram's, because some devices and test generators get it
+    /// wrong. The parser reports that as an anomaly instead of losing the flow.
     public static func probe(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeResult {
         guard transport == .udp else { return .noMatch }
         guard let header = BVLCHeader(bytes) else { return .noMatch }
@@ -31,10 +31,10 @@ struct BACnetMessage {
     var details = BACnetServiceDetails()
 }
 
-/// Parses BACnet/IP datagrams of one UDP flow and pairs confirmed requests with their answers
+/// Parses BACnet/IP datagrams of one UDP flow and pairs confirmed requests with their responses
 /// by invoke id.
 public final class BACnetParser: ApplicationParser {
-    /// A confirmed request waiting for its answer.
+    /// A confirmed request waiting for its response.
     struct PendingRequest {
         let message: BACnetMessage
         let packet: PacketReference
@@ -167,9 +167,9 @@ public final class BACnetParser: ApplicationParser {
             emitStandalone(message, direction: direction, context: context)
         case 7 where header.flags & 0x01 == 0:
             // An Abort sent by the client (SRV bit clear) ends its own request.
-            handleAnswer(apdu, header: header, message: &message, requestDirection: direction, context: context)
+            handleResponse(apdu, header: header, message: &message, requestDirection: direction, context: context)
         default:
-            handleAnswer(apdu, header: header, message: &message, requestDirection: direction.reversed, context: context)
+            handleResponse(apdu, header: header, message: &message, requestDirection: direction.reversed, context: context)
         }
     }
 
@@ -216,29 +216,29 @@ public final class BACnetParser: ApplicationParser {
         emitStandalone(message, direction: direction, context: context)
     }
 
-    /// Pairs a Simple-ACK, Complex-ACK, Error, Reject or Abort with the request it answers.
-    private func handleAnswer(_ apdu: UnsafeRawBufferPointer, header: APDUHeader, message: inout BACnetMessage,
+    /// Pairs a Simple-ACK, Complex-ACK, Error, Reject or Abort with the request it responds to.
+    private func handleResponse(_ apdu: UnsafeRawBufferPointer, header: APDUHeader, message: inout BACnetMessage,
                               requestDirection: StreamDirection, context: ApplicationContext) {
         guard let invokeID = header.invokeID else { return }
-        let answerDirection = header.type == 7 && header.flags & 0x01 == 0 ? requestDirection : requestDirection.reversed
+        let responseDirection = header.type == 7 && header.flags & 0x01 == 0 ? requestDirection : requestDirection.reversed
         if header.type == 3, header.sequenceNumber ?? 0 == 0, let choice = header.serviceChoice {
             message.details = BACnetServiceDetails.complexAck(choice, apdu, at: header.parametersOffset)
         }
         if header.type == 5 {
             message.details = BACnetServiceDetails.error(apdu, at: header.parametersOffset)
-            if message.details.truncated { reportTruncated("Error PDU", answerDirection, context) }
+            if message.details.truncated { reportTruncated("Error PDU", responseDirection, context) }
         }
 
         let key = pendingKey(requestDirection, invokeID)
         guard let request = pending[key] else {
             // Only a flow that already carried traffic the request's way could have shown the request.
             if hasSeen(requestDirection) {
-                let type = BACnetNames.apduType(header.type) ?? "answer"
+                let type = BACnetNames.apduType(header.type) ?? "response"
                 context.anomaly(BACnetCatalogue.ackWithoutRequest,
-                                message: "\(sender(answerDirection, context)) sent a BACnet \(type) for invoke id \(invokeID), but \(receiver(answerDirection, context)) sent no request with that invoke id on this flow.",
+                                message: "\(sender(responseDirection, context)) sent a BACnet \(type) for invoke id \(invokeID), but \(receiver(responseDirection, context)) sent no request with that invoke id on this flow.",
                                 details: ["invoke_id": .int(invokeID), "apdu_type": .string(type)])
             }
-            emitStandalone(message, direction: answerDirection, context: context)
+            emitStandalone(message, direction: responseDirection, context: context)
             return
         }
         // A segmented Complex-ACK completes with its last segment.
@@ -258,14 +258,14 @@ public final class BACnetParser: ApplicationParser {
         case BACnetServiceDetails.confirmedReinitializeDevice:
             let state = details.reinitializedState.map { BACnetNames.reinitializedState($0) ?? "state \($0)" } ?? "unknown state"
             context.alert(BACnetCatalogue.reinitializeDevice,
-                          message: "\(from) asked BACnet device \(to) to reinitialize (\(state)).",
+                          message: "\(from) sent BACnet device \(to) a reinitializeDevice request (\(state)).",
                           details: ["state": .string(state)])
         case BACnetServiceDetails.confirmedDeviceCommunicationControl:
             guard let value = details.enableDisable, value != 0 else { return }
             let state = BACnetNames.enableDisable(value) ?? "value \(value)"
             let duration = details.durationMinutes.map { "for \($0) minutes" } ?? "with no time limit"
             context.alert(BACnetCatalogue.deviceCommunicationControl,
-                          message: "\(from) asked BACnet device \(to) to \(state) communication \(duration).",
+                          message: "\(from) sent BACnet device \(to) a deviceCommunicationControl request to \(state) communication \(duration).",
                           details: ["enable_disable": .string(state)])
         case BACnetServiceDetails.confirmedWriteProperty, BACnetServiceDetails.confirmedWritePropertyMultiple:
             guard let object = details.object, let property = details.property else { return }
@@ -300,11 +300,11 @@ public final class BACnetParser: ApplicationParser {
 
         if let response, let header = response.apdu {
             if let packet = responsePacket, packet != request.packet { packets.append(packet) }
-            let result = BACnetParser.addAnswer(response, header: header, to: &record)
-            sentence += "; the device answered with \(result)."
+            let result = BACnetParser.addResponse(response, header: header, to: &record)
+            sentence += "; the device responded with \(result)."
         } else {
-            record.set("result", "no answer seen")
-            sentence += "; no answer was seen."
+            record.set("result", "no response seen")
+            sentence += "; no response was seen."
         }
         context.transaction(protocolName: BACnetProtocol.name, record: record,
                             operation: operation(request.message, confirmed: true), packets: packets, message: sentence)
@@ -382,10 +382,10 @@ public final class BACnetParser: ApplicationParser {
         BACnetNames.propertyIdentifier(property) ?? "property \(property)"
     }
 
-    private func reportTruncated(_ what: String, _ direction: StreamDirection, _ context: ApplicationContext) {
+    private func reportTruncated(_ part: String, _ direction: StreamDirection, _ context: ApplicationContext) {
         context.anomaly(BACnetCatalogue.truncated,
-                        message: "\(sender(direction, context)) sent a BACnet \(what) that ends before its fields do.",
-                        details: ["what": .string(what)])
+                        message: "\(sender(direction, context)) sent a BACnet \(part) that ends before its fields do.",
+                        details: ["part": .string(part)])
     }
 
     private func pendingKey(_ direction: StreamDirection, _ invokeID: UInt8) -> UInt16 {

@@ -40,15 +40,15 @@ extension BACnetParser {
         return record
     }
 
-    /// Adds the answer of a confirmed request to the request's record and returns the phrase
+    /// Adds the response to a confirmed request to the request's record and returns the phrase
     /// that names it in the operator sentence.
-    static func addAnswer(_ answer: BACnetMessage, header: APDUHeader, to record: inout JSONObject) -> String {
+    static func addResponse(_ response: BACnetMessage, header: APDUHeader, to record: inout JSONObject) -> String {
         let type = BACnetNames.apduType(header.type) ?? "unknown"
         record.set("result", .string(type))
         switch header.type {
         case 5:
-            addDetails(answer.details, to: &record)
-            if let errorClass = answer.details.errorClass, let errorCode = answer.details.errorCode {
+            addDetails(response.details, to: &record)
+            if let errorClass = response.details.errorClass, let errorCode = response.details.errorCode {
                 return "error \(BACnetNames.errorClass(errorClass) ?? "class \(errorClass)")/\(BACnetNames.errorCode(errorCode) ?? "code \(errorCode)")"
             }
             return "an error"

@@ -1,5 +1,5 @@
 /// The few parameters of BACnet services that an analyst needs to read a transaction: which
-/// object and property, which device, and the state a control service asks for.
+/// object and property, which device, and the state a control service requests.
 struct BACnetServiceDetails {
     var object: BACnetObjectIdentifier?
     var property: UInt32?
@@ -41,8 +41,8 @@ struct BACnetServiceDetails {
         case confirmedReadProperty, confirmedWriteProperty:
             details.readObjectPropertyReference(&cursor)
         case confirmedReadPropertyMultiple, confirmedWritePropertyMultiple:
-            // The first object and its first property stand for the request; both lists begin
-            // with [0] object identifier, then [1] opening a list that starts with [0] property.
+            // The first object and its first property represent the request. Both services list
+            // [0] object identifier, then [1] opening a list that starts with [0] property.
             guard let objectTag = cursor.next() else { details.truncated = bytes.count > offset; break }
             if objectTag.kind == .context, objectTag.number == 0 {
                 details.object = BACnetObjectIdentifier(tag: objectTag, in: bytes)

@@ -84,8 +84,8 @@ struct OPCUANodeID: Hashable {
 }
 
 struct OPCUAReader {
-    /// Limits the identifier of a string or opaque NodeId the parser copies; longer ones are
-    /// cut, because they only serve to name a node in an event.
+    /// Limits the bytes copied from a string or opaque NodeId identifier. Longer ones are cut,
+    /// because they only serve to name a node in an event.
     static let maxCopiedIdentifier = 256
     /// Limits DiagnosticInfo nesting; the encoding allows recursion and hostile input could
     /// nest it up to the chunk size.

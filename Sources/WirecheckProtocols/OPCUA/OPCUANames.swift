@@ -159,7 +159,7 @@ enum OPCUANames {
         }
     }
 
-    /// The status as `Name (0xXXXXXXXX)`, or the hex value alone when the name is not in the table.
+    /// Formats the status as `Name (0xXXXXXXXX)`, or as the hex value alone when the table has no name for it.
     static func statusText(_ code: UInt32) -> String {
         var digits = String(code, radix: 16, uppercase: true)
         while digits.count < 8 { digits = "0" + digits }

@@ -40,8 +40,8 @@ public final class OPCUAParser: ApplicationParser {
     /// Secure Conversation messages start with the channel id, token or policy fields, then a
     /// sequence number and a request id; MSG and CLO need 24 bytes for these.
     static let symmetricHeaderEnd = 24
-    /// Limits how much of a multi-chunk message body is kept; the request header and the first
-    /// node of Write or Call fit well within it, and the rest is not parsed.
+    /// Limits how much of a multi-chunk message body is kept. The request header and the first
+    /// node of Write or Call fit well within it, so the rest is not parsed.
     static let maxBufferedBody = 4096
     /// Requests that a client sends on a None channel only to find a secure endpoint and leave:
     /// FindServers, GetEndpoints, RegisterServer and CloseSecureChannel.
@@ -291,6 +291,8 @@ public final class OPCUAParser: ApplicationParser {
         policy = openedPolicy
         if channelID != 0 { secureChannelID = channelID }
 
+        // NOTE: a capture that starts between a Hello and its OPN raises this too, because the
+        // parser cannot tell that it missed the Hello.
         if direction == .toServer && channelID == 0 && !helloSeen {
             context.anomaly(OPCUACatalogue.messageBeforeHello,
                             message: "\(sender(direction, context)) opened a new OPC UA secure channel to \(receiver(direction, context)) without a Hello on this connection.")
@@ -460,7 +462,7 @@ public final class OPCUAParser: ApplicationParser {
             let verb = typeID == OPCUANames.addNodesRequest ? "add" : "delete"
             let count = message.details.nodeCount.map { "\($0) node\($0 == 1 ? "" : "s")" } ?? "nodes"
             context.alert(OPCUACatalogue.addDeleteNodes,
-                          message: "\(from) asked OPC UA server \(endpoint) to \(verb) \(count).",
+                          message: "\(from) sent OPC UA server \(endpoint) a request to \(verb) \(count).",
                           packets: message.packets, details: ["service": .string(service.name)])
         default:
             break
@@ -484,15 +486,15 @@ public final class OPCUAParser: ApplicationParser {
         }
 
         var operation: Operation?
-        var what = OPCUAParser.messageName(message.type)
+        var subject = OPCUAParser.messageName(message.type)
         if let service = message.details.service {
-            what = service.name
+            subject = service.name
             if let name = service.operation, let typeID = message.details.typeID {
                 operation = Operation(protocolName: OPCUAProtocol.name, name: name,
                                       operationClass: service.operationClass, code: Int(typeID))
             }
         }
-        var sentence = "\(sender(direction, context)) sent an OPC UA \(what)"
+        var sentence = "\(sender(direction, context)) sent an OPC UA \(subject)"
         if message.type == .hello, let url = endpointURL { sentence += " for \(String(decoding: url, as: UTF8.self))" }
         if message.type.isSecureConversation && message.requestID != 0 { sentence += " (request id \(message.requestID))" }
         sentence += " to \(receiver(direction, context))"
@@ -517,10 +519,10 @@ public final class OPCUAParser: ApplicationParser {
 
     // MARK: - Helpers
 
-    private func reportShort(_ what: String, _ size: Int, _ direction: StreamDirection, _ context: ApplicationContext) {
+    private func reportShort(_ messageName: String, _ size: Int, _ direction: StreamDirection, _ context: ApplicationContext) {
         context.anomaly(OPCUACatalogue.invalidSize,
-                        message: "\(sender(direction, context)) sent an OPC UA \(what) chunk of \(size) bytes, too small for the fields it contains.",
-                        details: ["message_type": .string(what), "size": .int(size)])
+                        message: "\(sender(direction, context)) sent an OPC UA \(messageName) chunk of \(size) bytes, too small for the fields it contains.",
+                        details: ["message_type": .string(messageName), "size": .int(size)])
     }
 
     /// Names the server a client message goes to: the Hello's endpoint URL, or the receiver's
