@@ -11,6 +11,8 @@ public enum OPCUAProtocol: ApplicationProtocol {
     public static func probe(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeResult {
         guard transport == .tcp else { return .noMatch }
         guard bytes.count >= OPCUAChunkHeader.length else {
+            // Every message type starts with one of H, A, E, R, O, M or C.
+            if let first = bytes.first, !Array("HAEROMC".utf8).contains(first) { return .noMatch }
             guard bytes.count >= 3 else { return .needMoreData }
             return OPCUAMessageType(bytes[0], bytes[1], bytes[2]) == nil ? .noMatch : .needMoreData
         }
