@@ -305,12 +305,21 @@ private func runParsers(_ payloads: [CorpusPayload], protocolType: ApplicationPr
             let path = CorpusLocation.capturesDirectory.appendingPathComponent(capture).path
             let reader = try #require(CorpusReader(path: path), "failed to open \(capture)")
             var typeCounts: [String: Int] = [:]
+            var confirmedCounts: [String: Int] = [:]
+            var unconfirmedCounts: [String: Int] = [:]
             let sink = runParsers(reader.payloads, protocolType: BACnetProtocol.self) { payload in
                 payload.bytes.withUnsafeBytes { bytes in
                     guard let bvlc = BVLCHeader(bytes), let offset = bvlc.npduOffset, offset < bytes.count else { return }
                     let npdu = UnsafeRawBufferPointer(rebasing: bytes[offset...])
                     guard let header = NPDUHeader(npdu), !header.isNetworkMessage, header.payloadOffset < npdu.count else { return }
-                    typeCounts[String(npdu[header.payloadOffset] >> 4), default: 0] += 1
+                    let apduBytes = UnsafeRawBufferPointer(rebasing: npdu[header.payloadOffset...])
+                    typeCounts[String(apduBytes[0] >> 4), default: 0] += 1
+                    guard let apdu = APDUHeader(apduBytes), let choice = apdu.serviceChoice else { return }
+                    if apdu.type == 1 {
+                        unconfirmedCounts[String(choice), default: 0] += 1
+                    } else {
+                        confirmedCounts[String(choice), default: 0] += 1
+                    }
                 }
             }
             let anomalies = Dictionary(grouping: sink.events.filter { $0.eventType == "anomaly" }, by: { $0.anomalyName ?? "" })
@@ -324,6 +333,20 @@ private func runParsers(_ payloads: [CorpusPayload], protocolType: ApplicationPr
             print("corpus \(capture): apdu types \(typeCounts.sorted { $0.key < $1.key }), tshark \(expected?.sorted { $0.key < $1.key } ?? []), anomalies \(anomalies), events \(sink.events.count)")
             if let expected {
                 #expect(typeCounts == expected, "\(capture): APDU type counts differ from tshark")
+            }
+            if let expected = manifest[capture].flatMap({ manifestCounts($0, label: " confirmed_service: ") }) {
+                print("corpus \(capture): confirmed services \(confirmedCounts.sorted { $0.key < $1.key }), tshark \(expected.sorted { $0.key < $1.key })")
+                // The manifest lists only the most frequent services, so each listed one is compared.
+                for (service, count) in expected {
+                    #expect(confirmedCounts[service] == count, "\(capture): confirmed service \(service) count differs from tshark")
+                }
+            }
+            if let expected = manifest[capture].flatMap({ manifestCounts($0, label: " unconfirmed_service: ") }) {
+                print("corpus \(capture): unconfirmed services \(unconfirmedCounts.sorted { $0.key < $1.key }), tshark \(expected.sorted { $0.key < $1.key })")
+                // The manifest lists only the most frequent services, so each listed one is compared.
+                for (service, count) in expected {
+                    #expect(unconfirmedCounts[service] == count, "\(capture): unconfirmed service \(service) count differs from tshark")
+                }
             }
         }
     }
