@@ -404,6 +404,76 @@ private enum BACnetBytes {
     }
 }
 
+@Suite struct BACnetServiceTests {
+    @Test func readPropertyMultipleFirstReference() {
+        let harness = BACnetHarness()
+        // readPropertyMultiple invoke 6: analog-input 1, list [present-value].
+        harness.send([0x81, 0x0A, 0x00, 0x13, 0x01, 0x04, 0x00, 0x05, 0x06, 0x0E,
+                      0x0C, 0x00, 0x00, 0x00, 0x01, 0x1E, 0x09, 0x55, 0x1F])
+        harness.parser.close(context: harness.context)
+        let record = harness.record()
+        #expect(field(record, "service_name") == .string("readPropertyMultiple"))
+        #expect(field(record, "object", "type") == .string("analog-input"))
+        #expect(field(record, "property", "name") == .string("present-value"))
+        #expect(field(harness.transactions.first?.body, "operation", "class") == .string("read"))
+        #expect(harness.alerts.isEmpty)
+    }
+
+    @Test func writePropertyMultipleAlert() {
+        let harness = BACnetHarness()
+        // writePropertyMultiple invoke 7: analog-output 2, present-value = 42.0.
+        harness.send([0x81, 0x0A, 0x00, 0x1A, 0x01, 0x04, 0x00, 0x05, 0x07, 0x10,
+                      0x0C, 0x00, 0x40, 0x00, 0x02, 0x1E, 0x09, 0x55, 0x2E, 0x44, 0x42, 0x28, 0x00, 0x00, 0x2F, 0x1F])
+        let alerts = harness.sink.alerts(named: "bacnet.write_property")
+        #expect(alerts.count == 1)
+        #expect(alerts.first?.message == "10.0.0.5 wrote present-value of analog-output 2 on BACnet device 10.0.0.20 (writePropertyMultiple).")
+    }
+
+    @Test func createObjectByType() {
+        let harness = BACnetHarness()
+        // createObject invoke 8: object-specifier [0] object type analog-value.
+        harness.send([0x81, 0x0A, 0x00, 0x0E, 0x01, 0x04, 0x00, 0x05, 0x08, 0x0A, 0x0E, 0x09, 0x02, 0x0F])
+        harness.parser.close(context: harness.context)
+        let record = harness.record()
+        #expect(field(record, "service_name") == .string("createObject"))
+        #expect(field(record, "object", "type") == .string("analog-value"))
+        // 4194303 is the instance BACnet uses for "not specified".
+        #expect(field(record, "object", "instance") == .int(4_194_303))
+        #expect(field(harness.transactions.first?.body, "operation", "class") == .string("write"))
+    }
+
+    @Test func deleteObjectTarget() {
+        let harness = BACnetHarness()
+        // deleteObject invoke 9: analog-value 5.
+        harness.send([0x81, 0x0A, 0x00, 0x0F, 0x01, 0x04, 0x00, 0x05, 0x09, 0x0B, 0xC4, 0x00, 0x80, 0x00, 0x05])
+        harness.parser.close(context: harness.context)
+        let record = harness.record()
+        #expect(field(record, "service_name") == .string("deleteObject"))
+        #expect(field(record, "object", "instance") == .int(5))
+        #expect(field(harness.transactions.first?.body, "operation", "name") == .string("delete_object"))
+        #expect(field(harness.transactions.first?.body, "operation", "range_start") == .int(5))
+    }
+
+    @Test func iHaveNamesService() {
+        let harness = BACnetHarness()
+        // i-Have: device 1, analog-value 5, object name "ABC".
+        harness.send([0x81, 0x0B, 0x00, 0x17, 0x01, 0x00, 0x10, 0x01, 0xC4, 0x02, 0x00, 0x00, 0x01,
+                      0xC4, 0x00, 0x80, 0x00, 0x05, 0x74, 0x00, 0x41, 0x42, 0x43], .toClient)
+        #expect(field(harness.record(), "service_name") == .string("i-Have"))
+        #expect(harness.anomalies.isEmpty)
+    }
+
+    @Test func clientAbortEndsRequest() {
+        let harness = BACnetHarness()
+        harness.send(BACnetBytes.readProperty)
+        // Abort from the client (SRV bit clear), invoke 1, reason other.
+        harness.send([0x81, 0x0A, 0x00, 0x09, 0x01, 0x00, 0x70, 0x01, 0x00])
+        #expect(field(harness.record(), "result") == .string("abort"))
+        #expect(field(harness.record(), "abort_reason") == .string("other"))
+        #expect(harness.anomalies.isEmpty)
+    }
+}
+
 @Suite struct BACnetAnomalyTests {
     @Test func bvlcInvalidLength() {
         let harness = BACnetHarness()

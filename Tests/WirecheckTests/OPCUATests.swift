@@ -496,6 +496,62 @@ private enum UABytes {
     }
 }
 
+@Suite struct OPCUAMessageKindTests {
+    @Test func reverseHelloRecord() {
+        var body = UAWriter()
+        body.string("urn:wirecheck:server")
+        body.string("opc.tcp://10.0.0.20:4840")
+        let harness = OPCUAHarness()
+        harness.send(UABytes.chunk("RHE", "F", body.bytes), .toClient)
+        let record = harness.lastRecord
+        #expect(value(record, "message_type") == .string("RHE"))
+        #expect(value(record, "server_uri") == .wire(Array("urn:wirecheck:server".utf8)))
+        #expect(value(record, "endpoint_url") == .wire(Array("opc.tcp://10.0.0.20:4840".utf8)))
+        #expect(harness.anomalies.isEmpty)
+    }
+
+    @Test func abortChunkEndsMessage() {
+        let first = UABytes.request(673, requestID: 3, chunkType: "C") { writer in
+            writer.u32(1)
+        }
+        var abort = UAWriter()
+        UABytes.symmetricHeader(&abort, requestID: 3)
+        abort.u32(0x80AB_0000)                 // BadInvalidArgument
+        abort.string("cancelled")
+        let harness = OPCUAHarness()
+        harness.send(first)
+        #expect(harness.transactions.isEmpty)
+        harness.send(UABytes.chunk("MSG", "A", abort.bytes))
+        let record = harness.lastRecord
+        #expect(harness.transactions.count == 1)
+        #expect(value(record, "chunk") == .string("A"))
+        #expect(value(record, "chunks") == .int(2))
+        #expect(value(record, "status") == .string("BadInvalidArgument (0x80AB0000)"))
+        #expect(value(record, "service", "name") == .string("WriteRequest"))
+    }
+
+    @Test func serviceFaultStatus() {
+        let harness = OPCUAHarness()
+        harness.send(UABytes.response(397, requestID: 4, status: 0x800B_0000), .toClient)
+        let record = harness.lastRecord
+        #expect(value(record, "service", "name") == .string("ServiceFault"))
+        #expect(value(record, "status") == .string("BadServiceUnsupported (0x800B0000)"))
+    }
+
+    @Test func responseWithBadStatus() {
+        let harness = OPCUAHarness()
+        harness.send(UABytes.response(676, requestID: 3, status: 0x803B_0000), .toClient)
+        #expect(value(harness.lastRecord, "status") == .string("BadNotWritable (0x803B0000)"))
+        #expect(harness.transactions.first?.message == "10.0.0.20 sent an OPC UA WriteResponse (request id 3) to 10.0.0.5 with status BadNotWritable (0x803B0000).")
+    }
+
+    @Test func deprecatedBasic256() {
+        let harness = OPCUAHarness()
+        harness.send(UABytes.encryptedOpen(policy: "http://opcfoundation.org/UA/SecurityPolicy#Basic256"))
+        #expect(harness.sink.alerts(named: "opcua.deprecated_security_policy").count == 1)
+    }
+}
+
 @Suite struct OPCUAAlertTests {
     @Test func securityModeNoneOnSession() {
         let harness = OPCUAHarness()

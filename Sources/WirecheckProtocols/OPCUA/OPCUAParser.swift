@@ -379,7 +379,15 @@ public final class OPCUAParser: ApplicationParser {
             inProgress[side] = message
             return
         case UInt8(ascii: "A"):
-            // An abort chunk carries an error and a reason instead of the rest of the body.
+            // An abort chunk carries an error and a reason instead of the rest of the body, so
+            // the service comes from the chunks before it.
+            if message.chunks > 1 {
+                let buffered = message.bodyPrefix
+                buffered.withUnsafeBytes { buffered in
+                    var bufferedReader = OPCUAReader(buffered)
+                    parseBody(&bufferedReader, into: &message)
+                }
+            }
             if !isEncrypted, let status = reader.uint32() {
                 message.record.set("status", .string(OPCUANames.statusText(status)))
             }
