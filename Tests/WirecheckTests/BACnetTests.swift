@@ -378,7 +378,15 @@ private enum BACnetBytes {
         let harness = BACnetHarness()
         harness.send(BACnetBytes.registerForeignDevice)
         #expect(field(harness.record(), "bvlc_function") == .string("register-foreign-device"))
+        #expect(field(harness.record(), "time_to_live") == .int(60))
         #expect(harness.anomalies.isEmpty)
+    }
+
+    @Test func bvlcResultNak() {
+        let harness = BACnetHarness()
+        harness.send([0x81, 0x00, 0x00, 0x06, 0x00, 0x30], .toClient)
+        #expect(field(harness.record(), "bvlc_function") == .string("bvlc-result"))
+        #expect(field(harness.record(), "bvlc_result") == .string("register-foreign-device-nak"))
     }
 
     @Test func forwardedNPDU() {

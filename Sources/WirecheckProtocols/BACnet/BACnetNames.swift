@@ -20,6 +20,19 @@ enum BACnetNames {
         }
     }
 
+    static func bvlcResult(_ code: UInt16) -> String? {
+        switch code {
+        case 0x0000: return "successful-completion"
+        case 0x0010: return "write-broadcast-distribution-table-nak"
+        case 0x0020: return "read-broadcast-distribution-table-nak"
+        case 0x0030: return "register-foreign-device-nak"
+        case 0x0040: return "read-foreign-device-table-nak"
+        case 0x0050: return "delete-foreign-device-table-entry-nak"
+        case 0x0060: return "distribute-broadcast-to-network-nak"
+        default: return nil
+        }
+    }
+
     static func networkMessage(_ code: UInt8) -> String? {
         switch code {
         case 0x00: return "who-is-router-to-network"

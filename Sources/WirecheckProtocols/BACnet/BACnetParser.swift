@@ -94,7 +94,7 @@ public final class BACnetParser: ApplicationParser {
         var message = BACnetMessage(bvlcFunction: bvlc.function)
 
         guard let npduOffset = bvlc.npduOffset else {
-            emitLinkControl(message, direction: direction, context: context)
+            emitLinkControl(message, datagram: datagram, direction: direction, context: context)
             return bytes.count
         }
         guard npduOffset < datagram.count else {
@@ -218,7 +218,7 @@ public final class BACnetParser: ApplicationParser {
 
     /// Pairs a Simple-ACK, Complex-ACK, Error, Reject or Abort with the request it responds to.
     private func handleResponse(_ apdu: UnsafeRawBufferPointer, header: APDUHeader, message: inout BACnetMessage,
-                              requestDirection: StreamDirection, context: ApplicationContext) {
+                                requestDirection: StreamDirection, context: ApplicationContext) {
         guard let invokeID = header.invokeID else { return }
         let responseDirection = header.type == 7 && header.flags & 0x01 == 0 ? requestDirection : requestDirection.reversed
         if header.type == 3, header.sequenceNumber ?? 0 == 0, let choice = header.serviceChoice {
@@ -232,6 +232,8 @@ public final class BACnetParser: ApplicationParser {
         let key = pendingKey(requestDirection, invokeID)
         guard let request = pending[key] else {
             // Only a flow that already carried traffic the request's way could have shown the request.
+            // NOTE: a capture that starts between a request and its response still raises this
+            // when the requester sent another datagram first.
             if hasSeen(requestDirection) {
                 let type = BACnetNames.apduType(header.type) ?? "response"
                 context.anomaly(BACnetCatalogue.ackWithoutRequest,
@@ -338,8 +340,18 @@ public final class BACnetParser: ApplicationParser {
                             message: "\(sender(direction, context)) sent a BACnet \(name) to \(receiver(direction, context)).")
     }
 
-    private func emitLinkControl(_ message: BACnetMessage, direction: StreamDirection, context: ApplicationContext) {
-        let record = BACnetParser.record(message)
+    private func emitLinkControl(_ message: BACnetMessage, datagram: UnsafeRawBufferPointer, direction: StreamDirection,
+                                 context: ApplicationContext) {
+        var record = BACnetParser.record(message)
+        // BVLC-Result carries a 2-byte result code and Register-Foreign-Device a 2-byte
+        // time-to-live in seconds, both right after the header.
+        if let value = datagram.bacnetUInt16(BVLCHeader.length) {
+            if message.bvlcFunction == 0x00 {
+                record.set("bvlc_result", .string(BACnetNames.bvlcResult(value) ?? "result 0x\(String(value, radix: 16))"))
+            } else if message.bvlcFunction == 0x05 {
+                record.set("time_to_live", .int(value))
+            }
+        }
         let name = BACnetNames.bvlcFunction(message.bvlcFunction) ?? "BVLC function"
         context.transaction(protocolName: BACnetProtocol.name, record: record, operation: nil, packets: [context.packet],
                             message: "\(sender(direction, context)) sent a BVLC \(name) to \(receiver(direction, context)).")
