@@ -30,8 +30,9 @@ public enum OPCUAProtocol: ApplicationProtocol {
 /// Parses the OPC UA chunks of one TCP connection, follows the secure channel's policy and
 /// mode, and reports each message once its final chunk arrives.
 public final class OPCUAParser: ApplicationParser {
-    /// Largest chunk accepted before the peers negotiate buffer sizes; larger declared sizes are
-    /// taken as corruption. 16 MiB is far above the buffer sizes stacks offer (64 KiB is usual).
+    /// Largest chunk accepted at any time. A larger declared size is taken as corruption, because
+    /// 16 MiB is far above the buffer sizes that asyncua and open62541 offered in the test
+    /// captures (64 KiB).
     static let maxChunkSize = 16 * 1024 * 1024
     /// The Hello's fixed fields (8-byte header, five UInt32, a String length) take 32 bytes.
     static let minHelloSize = 32
@@ -39,8 +40,8 @@ public final class OPCUAParser: ApplicationParser {
     static let maxEndpointURL = 4096
     /// Limits the per-flow memory of write and call alerts; past it, repeats may alert again.
     static let maxRememberedNodes = 1024
-    /// Secure Conversation messages start with the channel id, token or policy fields, then a
-    /// sequence number and a request id; MSG and CLO need 24 bytes for these.
+    /// A MSG or CLO chunk's header is followed by the secure channel id, token id, sequence
+    /// number and request id, so its body starts at byte 24.
     static let symmetricHeaderEnd = 24
     /// Limits how much of a multi-chunk message body is kept. The request header and the first
     /// node of Write or Call fit well within it, so the rest is not parsed.
