@@ -133,7 +133,7 @@ struct BACnetServiceDetails {
     }
 
     /// Decodes the error class and code of an Error PDU. Most services send them as two
-    /// application enumerated values; some wrap them in an opening [0] tag first.
+    /// application enumerated values, but some wrap them in an opening [0] tag first.
     static func error(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> BACnetServiceDetails {
         var details = BACnetServiceDetails()
         var cursor = BACnetTagCursor(bytes: bytes, offset: offset)
