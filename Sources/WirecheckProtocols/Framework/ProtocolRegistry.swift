@@ -4,6 +4,10 @@ public enum ProtocolRegistry {
     public static let all: [ApplicationProtocol.Type] = [
         // DNP3 checks start octets, a length and a header CRC before it matches.
         DNP3Protocol.self,
+        // OPC UA checks a three-letter message type, a chunk type and a size.
+        OPCUAProtocol.self,
+        // BACnet/IP checks the BVLC type 0x81, a known function and the NPDU version; UDP only.
+        BACnetProtocol.self,
         // IEC 104 checks its start octet, an APDU length and defined type ids and causes.
         IEC104Protocol.self,
         ModbusProtocol.self,
