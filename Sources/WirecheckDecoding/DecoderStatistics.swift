@@ -1,0 +1,49 @@
+/// Counters the decoder keeps for the run's statistics event.
+public struct DecoderStatistics {
+    public var packets = 0
+    /// Packets where nothing above the link layer decoded.
+    public var undecoded = 0
+    /// Packets whose capture was cut by the snapshot length before a header or payload ended.
+    public var snapshotTruncated = 0
+
+    // Per layer: how many packets carried the header.
+    public var ethernet = 0
+    public var llc = 0
+    public var vlan = 0
+    public var linuxCooked = 0
+    public var loopback = 0
+    public var arp = 0
+    public var ipv4 = 0
+    public var ipv6 = 0
+    public var tcp = 0
+    public var udp = 0
+    public var icmp = 0
+    public var icmpv6 = 0
+    public var gre = 0
+    public var vxlan = 0
+    public var geneve = 0
+    /// Packets whose IP protocol is none of TCP, UDP, ICMP, ICMPv6 and GRE.
+    public var otherIPProtocol = 0
+    /// IPv6 packets that stop at ESP or "no next header".
+    public var ipv6WithoutUpperLayer = 0
+
+    /// Frames per EtherType that the decoder does not follow, known types included.
+    public var undecodedEtherTypes: [UInt16: Int] = [:]
+    /// Packets per link type that the decoder does not support.
+    public var undecodableLinkTypes: [Int32: Int] = [:]
+    /// Tunnels deeper than `PacketDecoder.maxTunnelDepth`, left undecoded.
+    public var tunnelDepthExceeded = 0
+
+    public var fragments = 0
+    public var reassembledDatagrams = 0
+    /// Datagrams dropped unfinished after the reassembly timeout.
+    public var fragmentDatagramsExpired = 0
+    /// Fragments dropped because a `FragmentLimits` bound was reached.
+    public var fragmentLimitOverruns = 0
+    public var fragmentOverlaps = 0
+
+    /// Anomalies raised, by stable name.
+    public var anomalies: [String: Int] = [:]
+
+    public init() {}
+}
