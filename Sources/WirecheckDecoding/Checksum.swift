@@ -24,9 +24,8 @@ public enum InternetChecksum {
         case .v4(let value):
             total &+= UInt64(value >> 16) &+ UInt64(value & 0xffff)
         case .v6(let high, let low):
-            for word in [high, low] {
-                total &+= (word >> 48) &+ ((word >> 32) & 0xffff) &+ ((word >> 16) & 0xffff) &+ (word & 0xffff)
-            }
+            total &+= (high >> 48) &+ ((high >> 32) & 0xffff) &+ ((high >> 16) & 0xffff) &+ (high & 0xffff)
+            total &+= (low >> 48) &+ ((low >> 32) & 0xffff) &+ ((low >> 16) & 0xffff) &+ (low & 0xffff)
         }
         return fold64(total)
     }
