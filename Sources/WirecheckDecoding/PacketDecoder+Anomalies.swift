@@ -24,13 +24,20 @@ extension PacketDecoder {
     func reportTruncated(_ definition: AnomalyDefinition, header: String, minimum: Int, at offset: Int, end: Int,
                          in bytes: UnsafeRawBufferPointer) {
         if offset + minimum <= end, offset + minimum > bytes.count {
-            statistics.snapshotTruncated += 1
+            noteSnapshotCut()
             return
         }
         let available = max(0, min(end, bytes.count) - offset)
         raise(definition,
               "\(header) header needs \(minimum) bytes but only \(available) remain in packet \(work.reference.number)\(describeOrigin())",
               details: ["available": .int(available), "required": .int(minimum)])
+    }
+
+    /// Counts the packet once in `statistics.snapshotTruncated`, however many layers it cuts.
+    func noteSnapshotCut() {
+        guard !snapshotCutCounted else { return }
+        snapshotCutCounted = true
+        statistics.snapshotTruncated += 1
     }
 
     /// The sender as far as it is known: the IP address, else the MAC address.

@@ -55,7 +55,7 @@ extension PacketDecoder {
         }
         guard headerLength <= region.count else {
             if offset + headerLength <= end, offset + headerLength > bytes.count {
-                statistics.snapshotTruncated += 1
+                noteSnapshotCut()
             } else {
                 raise(DecodingCatalogue.ipv4HeaderLengthInvalid,
                       "IPv4 header length \(ip.headerLengthWords) (\(headerLength) bytes) runs past the \(region.count) bytes of packet \(work.reference.number) from \(work.sourceIP)",
@@ -83,7 +83,7 @@ extension PacketDecoder {
         }
         if datagramEnd > bytes.count {
             work.payloadMissing = datagramEnd - bytes.count
-            statistics.snapshotTruncated += 1
+            noteSnapshotCut()
         }
 
         if verifyChecksums, !ip.isChecksumValid {
@@ -137,7 +137,7 @@ extension PacketDecoder {
         }
         if datagramEnd > bytes.count {
             work.payloadMissing = datagramEnd - bytes.count
-            statistics.snapshotTruncated += 1
+            noteSnapshotCut()
         }
         checkSameSourceDestination()
         decodeIPv6Chain(ip.nextHeader, bytes, at: offset + IPv6Header.length, end: datagramEnd, depth: depth,
@@ -170,7 +170,7 @@ extension PacketDecoder {
                     return
                 }
                 guard cursor + length <= bytes.count else {
-                    statistics.snapshotTruncated += 1
+                    noteSnapshotCut()
                     return
                 }
                 next = header.nextHeader
@@ -183,7 +183,7 @@ extension PacketDecoder {
                     return
                 }
                 guard let fragment = IPv6FragmentHeader(bytes.clampedSlice(from: cursor, to: end)) else {
-                    statistics.snapshotTruncated += 1
+                    noteSnapshotCut()
                     return
                 }
                 walked += 1

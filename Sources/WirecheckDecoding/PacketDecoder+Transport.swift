@@ -51,7 +51,7 @@ extension PacketDecoder {
             return
         }
         guard headerLength <= segment.count else {
-            statistics.snapshotTruncated += 1
+            noteSnapshotCut()
             return
         }
         statistics.tcp += 1

@@ -32,6 +32,7 @@ public final class PacketDecoder {
     var missingAtEnd = 0
     var addressesKnown = false
     var portsKnown = false
+    var snapshotCutCounted = false
 
     public init(sink: EventSink, limits: FragmentLimits = FragmentLimits(), verifyChecksums: Bool = true) {
         self.sink = sink
@@ -50,6 +51,7 @@ public final class PacketDecoder {
         missingAtEnd = max(0, packet.originalLength - packet.bytes.count)
         addressesKnown = false
         portsKnown = false
+        snapshotCutCounted = false
         statistics.packets += 1
 
         let bytes = packet.bytes
