@@ -267,6 +267,6 @@ extension PacketDecoder {
             if high == 0 && (low == 1 || low == 0) { return }
         }
         raise(DecodingCatalogue.ipSameSourceDestination,
-              "Packet \(work.reference.number) has the same source and destination address \(work.sourceIP)")
+              "\(work.sourceIP) sent a packet with itself as the destination address in packet \(work.reference.number)")
     }
 }
