@@ -25,6 +25,9 @@ final class FragmentReassembler {
         /// The upper-layer protocol, known once the fragment at offset 0 arrived.
         var upperProtocol: UInt8?
         var fragmentCount = 0
+        /// True once an overlap with different data was reported, so an attack with many
+        /// overlapping fragments raises one anomaly per datagram.
+        var overlapReported = false
     }
 
     enum Outcome: Equatable {
@@ -37,7 +40,8 @@ final class FragmentReassembler {
 
     struct InsertResult {
         var outcome: Outcome
-        /// True when the fragment overlapped earlier bytes of the datagram and disagreed.
+        /// True when the fragment overlapped earlier bytes of the datagram and disagreed, for the
+        /// first such fragment of each datagram.
         var overlapDifferentData = false
         /// True when the fragment overlapped earlier bytes (with the same or different data).
         var overlapped = false
@@ -93,6 +97,10 @@ final class FragmentReassembler {
 
         var result = InsertResult(outcome: .incomplete)
         copyFirstWins(payload, at: offset, into: &datagram, result: &result)
+        if result.overlapDifferentData {
+            if datagram.overlapReported { result.overlapDifferentData = false }
+            datagram.overlapReported = true
+        }
 
         if !moreFragments, datagram.totalLength == nil { datagram.totalLength = end }
         if offset == 0, datagram.upperProtocol == nil { datagram.upperProtocol = upperProtocol }
