@@ -57,7 +57,7 @@ public enum DecodingCatalogue: EventCatalogue {
         summary: "Two IPv6 fragments of one datagram overlap and disagree on the overlapping bytes, a known evasion technique.")
     public static let ipSameSourceDestination = AnomalyDefinition(
         "decoder.ip.same_source_destination", type: .decode, layer: "ip",
-        summary: "A packet outside the loopback range has the same source and destination address, as in the LAND attack.")
+        summary: "A packet outside loopback has the same source and destination address (and port, for TCP and UDP), as in the LAND attack.")
     public static let ipFragmentLimitReached = AnomalyDefinition(
         "decoder.ip.fragment_limit_reached", type: .decode, layer: "ip",
         summary: "Fragment reassembly hit one of its memory limits and dropped fragments; raised once per run, counted in the statistics.")

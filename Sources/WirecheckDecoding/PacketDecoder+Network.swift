@@ -91,7 +91,6 @@ extension PacketDecoder {
                   "IPv4 header checksum \(hex(ip.checksum)) is wrong in packet \(work.reference.number) from \(work.sourceIP) to \(work.destinationIP)",
                   details: ["checksum": .string(hex(ip.checksum))])
         }
-        checkSameSourceDestination()
 
         let payloadStart = offset + headerLength
         if ip.isFragment {
@@ -139,7 +138,6 @@ extension PacketDecoder {
             work.payloadMissing = datagramEnd - bytes.count
             noteSnapshotCut()
         }
-        checkSameSourceDestination()
         decodeIPv6Chain(ip.nextHeader, bytes, at: offset + IPv6Header.length, end: datagramEnd, depth: depth,
                         headersWalked: 0)
     }
@@ -256,17 +254,24 @@ extension PacketDecoder {
         }
     }
 
-    /// Raises `decoder.ip.same_source_destination` for a LAND-style packet. Loopback and
-    /// unspecified addresses are exempt because hosts legitimately talk to themselves there.
+    /// Raises `decoder.ip.same_source_destination` for a LAND-style packet: source and
+    /// destination address equal and, for TCP and UDP, the ports equal too. Hosts reach their
+    /// own addresses over the loopback interface, so loopback and unspecified addresses, and
+    /// frames with all-zero MAC addresses (how Linux presents loopback traffic), are exempt.
     func checkSameSourceDestination() {
-        guard work.sourceIP == work.destinationIP else { return }
+        guard addressesKnown, work.sourceIP == work.destinationIP else { return }
+        if work.sourceMAC == MACAddress.zero && work.destinationMAC == MACAddress.zero { return }
         switch work.sourceIP {
         case .v4(let address):
             if address >> 24 == 127 || address == 0 { return }
         case .v6(let high, let low):
             if high == 0 && (low == 1 || low == 0) { return }
         }
+        if portsKnown, work.ipProtocol == IPProtocolNumber.tcp || work.ipProtocol == IPProtocolNumber.udp,
+           work.sourcePort != work.destinationPort {
+            return
+        }
         raise(DecodingCatalogue.ipSameSourceDestination,
-              "\(work.sourceIP) sent a packet with itself as the destination address in packet \(work.reference.number)")
+              "\(work.sourceIP) sent a packet with itself as the destination address\(portsKnown ? " and port \(work.sourcePort)" : "") in packet \(work.reference.number)")
     }
 }

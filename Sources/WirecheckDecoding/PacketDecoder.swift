@@ -14,6 +14,11 @@ public final class PacketDecoder {
     /// longer chain is reported as invalid instead of being walked.
     public static let maxIPv6ExtensionHeaders = 16
 
+    /// DLT_RAW as libpcap's `pcap_datalink` reports it for LINKTYPE_RAW files (12 on most
+    /// systems, 14 on OpenBSD), accepted in case a reader passes the DLT value unmapped.
+    static let linuxRawDLT = LinkType(rawValue: 12)
+    static let openBSDRawDLT = LinkType(rawValue: 14)
+
     let sink: EventSink
     let reassembler: FragmentReassembler
     /// Verify IPv4 header, TCP and UDP checksums. Turn this off for captures taken on a host
@@ -61,7 +66,7 @@ public final class PacketDecoder {
             decodeEthernet(bytes, at: 0, end: wireEnd, depth: 0)
         case .null, .loop:
             decodeLoopback(bytes, isAlwaysBigEndian: packet.linkType == .loop, end: wireEnd)
-        case .raw:
+        case .raw, PacketDecoder.linuxRawDLT, PacketDecoder.openBSDRawDLT:
             decodeRawIP(bytes, expectedVersion: nil, end: wireEnd)
         case .ipv4:
             decodeRawIP(bytes, expectedVersion: 4, end: wireEnd)
@@ -75,6 +80,7 @@ public final class PacketDecoder {
             statistics.undecodableLinkTypes[packet.linkType.rawValue, default: 0] += 1
         }
 
+        checkSameSourceDestination()
         decoded = work
         switch work.network {
         case .arp, .ipv4, .ipv6:

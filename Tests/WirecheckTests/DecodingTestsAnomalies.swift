@@ -158,6 +158,13 @@ func patched(_ frame: [UInt8], at offset: Int, _ bytes: [UInt8]) -> [UInt8] {
         let localhost6 = IPSpec(source: IPAddress("::1")!, destination: IPAddress("::1")!)
         #expect(raised(DecodingCatalogue.ipSameSourceDestination, by: tcpFrame(ip: localhost6)) == 0)
         #expect(raised(DecodingCatalogue.ipSameSourceDestination, by: tcpFrame()) == 0)
+        // A host reaching its own address from another port is normal.
+        #expect(raised(DecodingCatalogue.ipSameSourceDestination, by: tcpFrame(ports: (40000, 502), ip: land)) == 0)
+        var loopbackInterface = builder.tcp(EthernetSpec(source: .zero, destination: .zero), ip: land,
+                                            tcp: TCPSpec(sourcePort: 502, destinationPort: 502))
+        #expect(raised(DecodingCatalogue.ipSameSourceDestination, by: loopbackInterface) == 0)
+        loopbackInterface = builder.icmpEcho(TestHosts.link, ip: land, identifier: 1, sequence: 1)
+        #expect(raised(DecodingCatalogue.ipSameSourceDestination, by: loopbackInterface) == 1)
     }
 
     // MARK: IPv6
