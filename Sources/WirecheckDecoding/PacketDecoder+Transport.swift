@@ -112,19 +112,22 @@ extension PacketDecoder {
     }
 
     private func checkFlags(_ flags: TCPFlags) {
-        let described = { "in packet \(self.work.reference.number) from \(self.work.sourceIP) port \(self.work.sourcePort) to \(self.work.destinationIP) port \(self.work.destinationPort)" }
         if flags.contains([.syn, .fin]) {
-            raise(DecodingCatalogue.tcpFlagsSynFin, "TCP segment with both SYN and FIN set \(described())")
+            raise(DecodingCatalogue.tcpFlagsSynFin, "TCP segment with both SYN and FIN set \(describeSegment())")
         }
         if flags.contains([.syn, .rst]) {
-            raise(DecodingCatalogue.tcpFlagsSynRst, "TCP segment with both SYN and RST set \(described())")
+            raise(DecodingCatalogue.tcpFlagsSynRst, "TCP segment with both SYN and RST set \(describeSegment())")
         }
         if flags.isEmpty {
-            raise(DecodingCatalogue.tcpFlagsNone, "TCP segment with no flags set (NULL scan) \(described())")
+            raise(DecodingCatalogue.tcpFlagsNone, "TCP segment with no flags set (NULL scan) \(describeSegment())")
         }
         if flags.contains([.fin, .psh, .urg]), flags.isDisjoint(with: [.syn, .rst, .ack]) {
-            raise(DecodingCatalogue.tcpFlagsFinPshUrg, "TCP segment with FIN, PSH and URG set (Xmas scan) \(described())")
+            raise(DecodingCatalogue.tcpFlagsFinPshUrg, "TCP segment with FIN, PSH and URG set (Xmas scan) \(describeSegment())")
         }
+    }
+
+    private func describeSegment() -> String {
+        "in packet \(work.reference.number) from \(work.sourceIP) port \(work.sourcePort) to \(work.destinationIP) port \(work.destinationPort)"
     }
 
     func decodeUDP(_ bytes: UnsafeRawBufferPointer, at offset: Int, end: Int, depth: Int) {
