@@ -39,14 +39,14 @@ extension UnsafeRawBufferPointer {
         return UInt64(high) << 32 | UInt64(low)
     }
 
-    /// The 48-bit MAC address at `offset`.
+    /// Reads the 48-bit MAC address at `offset`.
     @inline(__always)
     func macAddress(at offset: Int) -> MACAddressBits? {
         guard let high = bigEndianUInt16(at: offset), let low = bigEndianUInt32(at: offset &+ 2) else { return nil }
         return UInt64(high) << 32 | UInt64(low)
     }
 
-    /// The bytes from `start` up to `end`, both clamped to the buffer.
+    /// Returns the bytes from `start` up to `end`, both clamped to the buffer.
     @inline(__always)
     func clampedSlice(from start: Int, to end: Int) -> UnsafeRawBufferPointer {
         let lower = Swift.max(0, Swift.min(start, count))

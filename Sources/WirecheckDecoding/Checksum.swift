@@ -39,8 +39,8 @@ public enum InternetChecksum {
         return ~UInt16(folded)
     }
 
-    /// The start of a TCP or UDP checksum: the pseudo-header of source, destination, protocol
-    /// and transport length (RFC 793 for IPv4, RFC 8200 section 8.1 for IPv6).
+    /// Returns the starting sum of a TCP or UDP checksum: the pseudo-header of source,
+    /// destination, protocol and transport length (RFC 793 for IPv4, RFC 8200 section 8.1).
     @inline(__always)
     public static func pseudoHeaderSum(source: IPAddress, destination: IPAddress, protocol number: UInt8,
                                        length: Int) -> UInt32 {

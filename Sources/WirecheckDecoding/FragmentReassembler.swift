@@ -147,18 +147,18 @@ final class FragmentReassembler {
     private func insertRange(_ range: Range<Int>, into covered: inout [Range<Int>]) {
         guard !range.isEmpty else { return }
         var merged = range
-        var kept: [Range<Int>] = []
-        kept.reserveCapacity(covered.count + 1)
+        var disjoint: [Range<Int>] = []
+        disjoint.reserveCapacity(covered.count + 1)
         for existing in covered {
             if existing.upperBound < merged.lowerBound || existing.lowerBound > merged.upperBound {
-                kept.append(existing)
+                disjoint.append(existing)
             } else {
                 merged = min(existing.lowerBound, merged.lowerBound)..<max(existing.upperBound, merged.upperBound)
             }
         }
-        kept.append(merged)
-        kept.sort { $0.lowerBound < $1.lowerBound }
-        covered = kept
+        disjoint.append(merged)
+        disjoint.sort { $0.lowerBound < $1.lowerBound }
+        covered = disjoint
     }
 
     /// Drops datagrams whose first fragment is older than the timeout; returns how many.

@@ -18,9 +18,9 @@ extension PacketDecoder {
                                 packets: [work.reference], message: message, details: details))
     }
 
-    /// Handles a header that does not fit in the bytes from `offset`. When the length fields
+    /// Reports a header that does not fit in the bytes from `offset`. When the length fields
     /// (`end`) leave room for it and only the snapshot length cut it off, the capture is at
-    /// fault and the packet is counted, not flagged; otherwise the packet itself is short.
+    /// fault, so the packet is counted and not flagged. Otherwise the packet itself is short.
     func reportTruncated(_ definition: AnomalyDefinition, header: String, minimum: Int, at offset: Int, end: Int,
                          in bytes: UnsafeRawBufferPointer) {
         if offset + minimum <= end, offset + minimum > bytes.count {
@@ -40,7 +40,7 @@ extension PacketDecoder {
         statistics.snapshotTruncated += 1
     }
 
-    /// The sender as far as it is known: the IP address, else the MAC address.
+    /// Returns the sender as far as it is known: the IP address, else the MAC address.
     func describeSource() -> String {
         if addressesKnown { return work.sourceIP.description }
         if let mac = work.sourceMAC { return mac.description }

@@ -71,9 +71,9 @@ extension PacketDecoder {
                   details: ["total_length": .int(totalLength)])
             return
         }
-        // The datagram ends where the total length says; trailing bytes (Ethernet padding) are
-        // ignored. A total length past the wire length is a lying field, one past only the
-        // captured bytes is the snapshot length at work.
+        // The datagram ends at its total length, and trailing bytes (Ethernet padding) are
+        // ignored. A total length past the wire length is a lying field. A total length past
+        // only the captured bytes means the snapshot length cut the packet.
         var datagramEnd = offset + totalLength
         if datagramEnd > end {
             raise(DecodingCatalogue.ipv4TotalLengthInvalid,

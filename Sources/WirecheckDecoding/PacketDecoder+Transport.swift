@@ -1,8 +1,8 @@
 import WirecheckCore
 
 extension PacketDecoder {
-    /// Decodes the layer above IP. `end` is where the IP length fields say the payload ends;
-    /// it may lie past the captured bytes when the snapshot length cut the packet.
+    /// Decodes the layer above IP. `end` is the payload end that the IP length fields give,
+    /// and it may lie past the captured bytes when the snapshot length cut the packet.
     func decodeTransport(_ protocolNumber: UInt8, _ bytes: UnsafeRawBufferPointer, at offset: Int, end: Int, depth: Int) {
         work.ipProtocol = protocolNumber
         switch protocolNumber {
@@ -142,7 +142,6 @@ extension PacketDecoder {
         portsKnown = true
 
         let length = Int(udp.length)
-        // A fragment's UDP length covers the whole datagram, so it is only checked on whole ones.
         guard length >= UDPHeader.length else {
             raise(DecodingCatalogue.udpLengthInvalid,
                   "UDP length \(length) is below the 8-byte header in packet \(work.reference.number) from \(work.sourceIP) port \(udp.sourcePort)",
@@ -231,7 +230,7 @@ extension PacketDecoder {
             return
         }
         statistics.gre += 1
-        // Version 1 carries PPP for PPTP, and RFC 1701 source routing is obsolete: neither
+        // Version 1 carries PPP for PPTP, and RFC 1701 source routing is obsolete, so neither
         // leads to a packet Wirecheck decodes.
         guard gre.version == 0, !gre.hasRouting else { return }
         let inner = offset + gre.headerLength
@@ -282,7 +281,8 @@ extension PacketDecoder {
             guard enterTunnel(depth: depth) else { return }
             decodeEtherType(type, bytes, at: offset, end: end, depth: depth + 1)
         default:
-            // PPP, MPLS and others inside a tunnel are counted, not flagged: the outer packet is valid.
+            // PPP, MPLS and others inside a tunnel are counted, not flagged, because the outer
+            // packet is valid.
             statistics.undecodedEtherTypes[type, default: 0] += 1
         }
     }

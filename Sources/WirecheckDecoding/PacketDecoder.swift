@@ -7,11 +7,11 @@ import WirecheckCore
 /// nothing unless it raises an anomaly, is an IP fragment, or has an EtherType or link type
 /// the statistics have not counted before.
 public final class PacketDecoder {
-    /// Tunnels (GRE, VXLAN, Geneve) followed inside one packet; deeper ones stay undecoded, so
+    /// Tunnels (GRE, VXLAN, Geneve) followed inside one packet. Deeper ones stay undecoded, so
     /// a crafted packet cannot make decoding recurse without end.
     public static let maxTunnelDepth = 4
-    /// IPv6 extension headers walked in one packet; real senders use at most a handful, so a
-    /// longer chain is reported as invalid instead of being walked.
+    /// IPv6 extension headers walked in one packet. Real senders use a handful at most, so a
+    /// longer chain is reported as invalid.
     public static let maxIPv6ExtensionHeaders = 16
 
     /// DLT_RAW as libpcap's `pcap_datalink` reports it for LINKTYPE_RAW files (12 on most
@@ -21,9 +21,10 @@ public final class PacketDecoder {
 
     let sink: EventSink
     let reassembler: FragmentReassembler
-    /// Verify IPv4 header, TCP and UDP checksums. Turn this off for captures taken on a host
-    /// whose network card computes checksums after capture (checksum offload): its own
-    /// outgoing packets carry placeholder checksums and would each raise a checksum anomaly.
+    /// Whether to verify IPv4 header, TCP and UDP checksums. Turn this off for captures taken
+    /// on a host whose network card computes checksums after capture (checksum offload),
+    /// because that host's outgoing packets carry placeholder checksums and would each raise
+    /// a checksum anomaly.
     public var verifyChecksums: Bool
     public var statistics = DecoderStatistics()
 
@@ -91,9 +92,9 @@ public final class PacketDecoder {
         }
     }
 
-    /// The transport payload of `decoded`: bytes of `packet`, or of the reassembled datagram
-    /// when `decoded.isReassembled` is set. The buffer is valid until the next `decode` call
-    /// and until `packet.bytes` is released.
+    /// Returns the transport payload of `decoded`: bytes of `packet`, or of the reassembled
+    /// datagram when `decoded.isReassembled` is set. The buffer is valid until the next
+    /// `decode` call and until `packet.bytes` is released.
     public func payload(of decoded: DecodedPacket, packet: CapturedPacket) -> UnsafeRawBufferPointer {
         let base = decoded.isReassembled ? UnsafeRawBufferPointer(reassembler.output) : packet.bytes
         return base.clampedSlice(from: decoded.payloadOffset, to: decoded.payloadOffset + decoded.payloadLength)

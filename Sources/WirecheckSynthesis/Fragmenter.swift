@@ -66,7 +66,7 @@ public enum Fragmenter {
     }
 
     /// Builds one IPv6 fragment from a fixed-header template. `offset` is in bytes and must be
-    /// a multiple of 8; `nextHeader` is the protocol of the fragmentable part.
+    /// a multiple of 8, and `nextHeader` is the protocol of the fragmentable part.
     public static func ipv6Fragment(header: [UInt8], nextHeader: UInt8, offset: Int, more: Bool, identification: UInt32,
                                     payload: [UInt8]) -> [UInt8] {
         var fragment = Array(header.prefix(40))

@@ -44,7 +44,7 @@ extension PacketBuilder {
         appendUInt16(etherType)
     }
 
-    /// Writes the link and IP headers for an upper layer of `upperLength` bytes; returns the
+    /// Writes the link and IP headers for an upper layer of `upperLength` bytes and returns the
     /// offset of the IP header.
     mutating func writeIP(_ link: EthernetSpec?, _ ip: IPSpec, protocolNumber: UInt8, upperLength: Int) -> Int {
         let isV6 = !ip.source.isV4
@@ -155,8 +155,8 @@ extension PacketBuilder {
         buffer.append(contentsOf: repeatElement(0, count: length - (buffer.count - start)))
     }
 
-    /// Stores the Internet checksum of `range` (plus `initial`) at `offset`; the checksum
-    /// field must be zero beforehand.
+    /// Stores the Internet checksum of `range` (plus `initial`) at `offset`. The checksum field
+    /// must be zero beforehand.
     mutating func storeChecksum(at offset: Int, over range: Range<Int>, initial: UInt32) {
         let sum = buffer.withUnsafeBytes { bytes in
             PacketChecksum.add(UnsafeRawBufferPointer(rebasing: bytes[range]), to: initial)

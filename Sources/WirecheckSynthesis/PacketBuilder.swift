@@ -22,7 +22,7 @@ public struct PacketBuilder {
 
     // MARK: Link layer and ARP
 
-    /// An Ethernet frame carrying `payload` as `etherType`.
+    /// Builds an Ethernet frame carrying `payload` as `etherType`.
     public mutating func ethernetFrame(_ link: EthernetSpec, etherType: UInt16, payload: [UInt8]) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
         writeEthernet(link, etherType: etherType)
@@ -30,7 +30,7 @@ public struct PacketBuilder {
         return buffer
     }
 
-    /// An Ethernet/IPv4 ARP packet. `operation` is 1 for a request and 2 for a reply.
+    /// Builds an Ethernet/IPv4 ARP packet. `operation` is 1 for a request and 2 for a reply.
     public mutating func arp(_ link: EthernetSpec, operation: UInt16, senderMAC: MACAddress, senderIP: IPAddress,
                              targetMAC: MACAddress, targetIP: IPAddress) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
@@ -47,20 +47,20 @@ public struct PacketBuilder {
         return buffer
     }
 
-    /// A broadcast "who has `targetIP`" request.
+    /// Builds a broadcast "who has `targetIP`" request.
     public mutating func arpRequest(senderMAC: MACAddress, senderIP: IPAddress, targetIP: IPAddress) -> [UInt8] {
         arp(EthernetSpec(source: senderMAC, destination: .broadcast), operation: 1, senderMAC: senderMAC,
             senderIP: senderIP, targetMAC: .zero, targetIP: targetIP)
     }
 
-    /// A unicast reply "`senderIP` is at `senderMAC`" to the requester.
+    /// Builds a unicast reply "`senderIP` is at `senderMAC`" to the requester.
     public mutating func arpReply(senderMAC: MACAddress, senderIP: IPAddress, targetMAC: MACAddress,
                                   targetIP: IPAddress) -> [UInt8] {
         arp(EthernetSpec(source: senderMAC, destination: targetMAC), operation: 2, senderMAC: senderMAC,
             senderIP: senderIP, targetMAC: targetMAC, targetIP: targetIP)
     }
 
-    /// A gratuitous ARP: a broadcast request in which a host announces its own address.
+    /// Builds a gratuitous ARP: a broadcast request in which a host announces its own address.
     public mutating func gratuitousARP(senderMAC: MACAddress, senderIP: IPAddress) -> [UInt8] {
         arp(EthernetSpec(source: senderMAC, destination: .broadcast), operation: 1, senderMAC: senderMAC,
             senderIP: senderIP, targetMAC: .zero, targetIP: senderIP)
@@ -68,7 +68,8 @@ public struct PacketBuilder {
 
     // MARK: IP and transport
 
-    /// An IP packet carrying `payload` as IP protocol `protocolNumber`, with no transport checksum.
+    /// Builds an IP packet carrying `payload` as IP protocol `protocolNumber`, with no
+    /// transport checksum.
     public mutating func ipPacket(_ link: EthernetSpec?, ip: IPSpec, protocolNumber: UInt8, payload: [UInt8]) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
         _ = writeIP(link, ip, protocolNumber: protocolNumber, upperLength: payload.count)
@@ -76,7 +77,7 @@ public struct PacketBuilder {
         return buffer
     }
 
-    /// A TCP segment with its checksum.
+    /// Builds a TCP segment with its checksum.
     public mutating func tcp(_ link: EthernetSpec?, ip: IPSpec, tcp: TCPSpec, payload: [UInt8] = []) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
         let optionsLength = PacketBuilder.paddedLength(of: tcp.options)
@@ -98,7 +99,7 @@ public struct PacketBuilder {
         return buffer
     }
 
-    /// A UDP datagram with its checksum.
+    /// Builds a UDP datagram with its checksum.
     public mutating func udp(_ link: EthernetSpec?, ip: IPSpec, sourcePort: UInt16, destinationPort: UInt16,
                              payload: [UInt8] = []) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
@@ -119,8 +120,8 @@ public struct PacketBuilder {
         return buffer
     }
 
-    /// An ICMP message (ICMPv6 when `ip` is IPv6) with its checksum. `rest` is the 4-byte
-    /// type-specific field: identifier and sequence number for echo messages.
+    /// Builds an ICMP message (ICMPv6 when `ip` is IPv6) with its checksum. `rest` is the
+    /// 4-byte type-specific field, which holds identifier and sequence number for echo messages.
     public mutating func icmp(_ link: EthernetSpec?, ip: IPSpec, type: UInt8, code: UInt8, rest: UInt32 = 0,
                               payload: [UInt8] = []) -> [UInt8] {
         buffer.removeAll(keepingCapacity: true)
@@ -141,10 +142,15 @@ public struct PacketBuilder {
         return buffer
     }
 
-    /// An ICMP or ICMPv6 echo request (or reply when `reply` is true).
+    /// Builds an ICMP or ICMPv6 echo request, or a reply when `reply` is true.
     public mutating func icmpEcho(_ link: EthernetSpec?, ip: IPSpec, identifier: UInt16, sequence: UInt16,
                                   reply: Bool = false, payload: [UInt8] = []) -> [UInt8] {
-        let type: UInt8 = ip.source.isV4 ? (reply ? 0 : 8) : (reply ? 129 : 128)
+        let type: UInt8
+        if ip.source.isV4 {
+            type = reply ? 0 : 8
+        } else {
+            type = reply ? 129 : 128
+        }
         return icmp(link, ip: ip, type: type, code: 0, rest: UInt32(identifier) << 16 | UInt32(sequence), payload: payload)
     }
 }

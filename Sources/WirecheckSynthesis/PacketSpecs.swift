@@ -29,7 +29,7 @@ public struct IPv6ExtensionSpec: Sendable {
     }
 }
 
-/// The IP header of a built packet; the version follows the address family of `source`.
+/// The IP header of a built packet. The version follows the address family of `source`.
 public struct IPSpec: Sendable {
     public var source: IPAddress
     public var destination: IPAddress
@@ -38,9 +38,9 @@ public struct IPSpec: Sendable {
     public var identification: UInt16
     public var dontFragment: Bool
     public var typeOfService: UInt8
-    /// IPv4 option bytes, zero-padded to a multiple of 4; ignored for IPv6.
+    /// IPv4 option bytes, zero-padded to a multiple of 4. IPv6 packets ignore them.
     public var options: [UInt8]
-    /// IPv6 extension headers in order; ignored for IPv4.
+    /// IPv6 extension headers in order. IPv4 packets ignore them.
     public var extensionHeaders: [IPv6ExtensionSpec]
 
     public init(source: IPAddress, destination: IPAddress, ttl: UInt8 = 64, identification: UInt16 = 0,

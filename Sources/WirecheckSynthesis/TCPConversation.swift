@@ -14,7 +14,7 @@ public struct TCPConversation {
         case server
     }
 
-    /// The client's view of the link and IP headers; the server's is the reverse.
+    /// The client's view of the link and IP headers. The server's view is the reverse.
     public var clientLink: EthernetSpec?
     public var clientIP: IPSpec
     public var clientPort: UInt16
@@ -46,7 +46,10 @@ public struct TCPConversation {
         let link = fromClient ? clientLink : clientLink?.reversed
         let ip = fromClient ? clientIP : clientIP.reversed
         let sequence = fromClient ? clientSequence : serverSequence
-        let acknowledgement: UInt32 = flags.contains(.ack) ? (fromClient ? serverSequence : clientSequence) : 0
+        var acknowledgement: UInt32 = 0
+        if flags.contains(.ack) {
+            acknowledgement = fromClient ? serverSequence : clientSequence
+        }
         let spec = TCPSpec(sourcePort: fromClient ? clientPort : serverPort,
                            destinationPort: fromClient ? serverPort : clientPort,
                            sequence: sequence, acknowledgement: acknowledgement, flags: flags, window: window,
@@ -59,7 +62,7 @@ public struct TCPConversation {
         return frame
     }
 
-    /// SYN (with MSS, window scale 7, SACK-permitted), SYN-ACK, ACK.
+    /// Builds the three-way handshake: SYN (with MSS, window scale 7, SACK-permitted), SYN-ACK, ACK.
     public mutating func handshake() -> [[UInt8]] {
         let options: [TCPOptionSpec] = [.maximumSegmentSize(1460), .noOperation, .windowScale(7), .sackPermitted]
         return [
@@ -69,22 +72,22 @@ public struct TCPConversation {
         ]
     }
 
-    /// A data segment (PSH, ACK) from the client.
+    /// Builds a data segment (PSH, ACK) from the client.
     public mutating func clientSends(_ payload: [UInt8]) -> [UInt8] {
         segment(from: .client, flags: [.psh, .ack], payload: payload)
     }
 
-    /// A data segment (PSH, ACK) from the server.
+    /// Builds a data segment (PSH, ACK) from the server.
     public mutating func serverSends(_ payload: [UInt8]) -> [UInt8] {
         segment(from: .server, flags: [.psh, .ack], payload: payload)
     }
 
-    /// A bare acknowledgement from `side`.
+    /// Builds a bare acknowledgement from `side`.
     public mutating func acknowledge(from side: Side) -> [UInt8] {
         segment(from: side, flags: .ack)
     }
 
-    /// The four-segment close: FIN-ACK, ACK, FIN-ACK, ACK, started by the client or the server.
+    /// Builds the four-segment close (FIN-ACK, ACK, FIN-ACK, ACK), started by either side.
     public mutating func close(initiatedByClient: Bool = true) -> [[UInt8]] {
         let first: Side = initiatedByClient ? .client : .server
         let second: Side = initiatedByClient ? .server : .client
@@ -96,7 +99,7 @@ public struct TCPConversation {
         ]
     }
 
-    /// A reset (RST, ACK) from `side`.
+    /// Builds a reset (RST, ACK) from `side`.
     public mutating func reset(from side: Side) -> [UInt8] {
         segment(from: side, flags: [.rst, .ack])
     }

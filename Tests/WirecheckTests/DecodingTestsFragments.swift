@@ -4,8 +4,8 @@ import WirecheckDecoding
 import WirecheckSynthesis
 
 @Suite struct DecodingFragmentTests {
-    /// A UDP datagram of 100 payload bytes (0, 1, 2, ...) as a raw IPv4 packet, and its fragments
-    /// with at most 32 payload bytes each.
+    /// Builds a UDP datagram of 100 payload bytes (0, 1, 2, ...) as a raw IP packet and splits
+    /// it into fragments of at most 32 payload bytes.
     static func udpFragments(identification: UInt16 = 77, ip: IPSpec = TestHosts.ip) -> (payload: [UInt8], fragments: [[UInt8]]) {
         var builder = PacketBuilder()
         var spec = ip
@@ -150,7 +150,7 @@ import WirecheckSynthesis
             harness.decode(Self.framed(fragments[1]))
         }
         #expect(harness.count(DecodingCatalogue.ipFragmentLimitReached) == 1)
-        // Each datagram holds 64 bytes after its second fragment, so only the first fits.
+        // Each datagram needs 64 bytes for its second fragment, so only the first one fits.
         #expect(harness.decoder.statistics.fragmentLimitOverruns == 4)
     }
 
