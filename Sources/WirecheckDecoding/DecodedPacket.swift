@@ -40,7 +40,7 @@ public struct DecodedPacket {
     public var isFragment: Bool = false
     /// True when the transport fields below come from a reassembled IPv4 or IPv6 datagram.
     public var isReassembled: Bool = false
-    /// How many GRE, VXLAN or Geneve tunnels enclose the packet these fields describe; 0 when
+    /// How many GRE, VXLAN, Geneve or IP-in-IP tunnels enclose the packet these fields describe; 0 when
     /// the packet was not tunnelled.
     public var tunnelDepth: Int = 0
 

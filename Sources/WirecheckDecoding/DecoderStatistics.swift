@@ -22,7 +22,7 @@ public struct DecoderStatistics {
     public var gre = 0
     public var vxlan = 0
     public var geneve = 0
-    /// Packets whose IP protocol is not TCP, UDP, ICMP, ICMPv6 or GRE.
+    /// Packets whose IP protocol is not TCP, UDP, ICMP, ICMPv6, GRE or an IP-in-IP tunnel.
     public var otherIPProtocol = 0
     /// IPv6 packets that stop at ESP or "no next header".
     public var ipv6WithoutUpperLayer = 0

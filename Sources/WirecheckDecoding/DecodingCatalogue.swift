@@ -48,7 +48,7 @@ public enum DecodingCatalogue: EventCatalogue {
         summary: "Two IPv4 fragments of one datagram overlap and disagree on the overlapping bytes, a known evasion technique.")
     public static let ipv6PayloadLengthInvalid = AnomalyDefinition(
         "decoder.ipv6.payload_length_invalid", type: .decode, layer: "ipv6",
-        summary: "The IPv6 payload length is larger than the packet on the wire, or too small for the extension headers.")
+        summary: "The IPv6 payload length is larger than the packet on the wire.")
     public static let ipv6ExtensionHeaderInvalid = AnomalyDefinition(
         "decoder.ipv6.extension_header_invalid", type: .decode, layer: "ipv6",
         summary: "An IPv6 extension header runs past the payload, or there are more extension headers than any sender uses.")

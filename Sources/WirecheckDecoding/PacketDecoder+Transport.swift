@@ -16,6 +16,10 @@ extension PacketDecoder {
             decodeICMP(bytes, at: offset, end: end, isICMPv6: true)
         case GREHeader.ipProtocolNumber:
             decodeGRE(bytes, at: offset, end: end, depth: depth)
+        case PacketDecoder.ipInIPProtocol:
+            decodeTunnelPayload(EtherType.ipv4, bytes, at: offset, end: end, depth: depth)
+        case PacketDecoder.ipv6InIPProtocol:
+            decodeTunnelPayload(EtherType.ipv6, bytes, at: offset, end: end, depth: depth)
         default:
             statistics.otherIPProtocol += 1
         }
@@ -243,11 +247,14 @@ extension PacketDecoder {
     }
 
     func decodeVXLAN(_ bytes: UnsafeRawBufferPointer, at offset: Int, end: Int, depth: Int) {
-        guard VXLANHeader(bytes.clampedSlice(from: offset, to: end)) != nil else {
+        guard let vxlan = VXLANHeader(bytes.clampedSlice(from: offset, to: end)) else {
             reportTruncated(DecodingCatalogue.vxlanTruncated, header: "VXLAN", minimum: VXLANHeader.length,
                             at: offset, end: end, in: bytes)
             return
         }
+        // Without the I flag the datagram is some other protocol on port 4789, and decoding
+        // its bytes as Ethernet would only raise false anomalies.
+        guard vxlan.hasValidIdentifier else { return }
         statistics.vxlan += 1
         decodeTunnelPayload(EtherType.transparentEthernetBridging, bytes, at: offset + VXLANHeader.length, end: end,
                             depth: depth)

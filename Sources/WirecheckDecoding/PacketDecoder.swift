@@ -7,7 +7,7 @@ import WirecheckCore
 /// nothing unless it raises an anomaly, is an IP fragment, or has an EtherType or link type
 /// the statistics have not counted before.
 public final class PacketDecoder {
-    /// Tunnels (GRE, VXLAN, Geneve) followed inside one packet. Deeper ones stay undecoded, so
+    /// Tunnels (GRE, VXLAN, Geneve, IP-in-IP) followed inside one packet. Deeper ones stay undecoded, so
     /// a crafted packet cannot make decoding recurse without end.
     public static let maxTunnelDepth = 4
     /// IPv6 extension headers walked in one packet. Real senders use a handful at most, so a
@@ -18,6 +18,10 @@ public final class PacketDecoder {
     /// systems, 14 on OpenBSD), accepted in case a reader passes the DLT value unmapped.
     static let linuxRawDLT = LinkType(rawValue: 12)
     static let openBSDRawDLT = LinkType(rawValue: 14)
+
+    /// IP protocol numbers of IPv4-in-IP (RFC 2003) and IPv6-in-IPv4 (RFC 4213) tunnels.
+    static let ipInIPProtocol: UInt8 = 4
+    static let ipv6InIPProtocol: UInt8 = 41
 
     let sink: EventSink
     let reassembler: FragmentReassembler

@@ -258,6 +258,36 @@ import WirecheckSynthesis
         #expect(harness.anomalyNames.isEmpty)
     }
 
+    @Test func ipInIPTunnels() {
+        var builder = PacketBuilder()
+        let outer = IPSpec(source: IPAddress("192.0.2.1")!, destination: IPAddress("192.0.2.2")!)
+        let inner4 = builder.udp(nil, ip: TestHosts.ip, sourcePort: 1000, destinationPort: 502, payload: [4])
+        let inner6 = builder.udp(nil, ip: TestHosts.ip6, sourcePort: 1000, destinationPort: 502, payload: [6])
+        let harness = DecodingHarness()
+        let (_, ipv4InIPv4, payload4) = harness.decode(builder.ipPacket(TestHosts.link, ip: outer, protocolNumber: 4, payload: inner4))
+        #expect(ipv4InIPv4.tunnelDepth == 1)
+        #expect(ipv4InIPv4.sourceIP == TestHosts.client)
+        #expect(payload4 == [4])
+        let (_, ipv6InIPv4, payload6) = harness.decode(builder.ipPacket(TestHosts.link, ip: outer, protocolNumber: 41, payload: inner6))
+        #expect(ipv6InIPv4.tunnelDepth == 1)
+        #expect(ipv6InIPv4.network == .ipv6)
+        #expect(ipv6InIPv4.sourceIP == TestHosts.client6)
+        #expect(payload6 == [6])
+        #expect(harness.anomalyNames.isEmpty)
+    }
+
+    @Test func udpPort4789WithoutVXLANFlag() {
+        var builder = PacketBuilder()
+        let frame = builder.udp(TestHosts.link, ip: TestHosts.ip, sourcePort: 1, destinationPort: 4789,
+                                payload: [UInt8](repeating: 0x55, count: 40))
+        let harness = DecodingHarness()
+        let (_, packet, payload) = harness.decode(frame)
+        #expect(packet.tunnelDepth == 0)
+        #expect(packet.isUDP)
+        #expect(payload.count == 40)
+        #expect(harness.anomalyNames.isEmpty)
+    }
+
     @Test func tunnelDepthIsBounded() {
         var builder = PacketBuilder()
         let outer = IPSpec(source: IPAddress("192.0.2.1")!, destination: IPAddress("192.0.2.2")!)
