@@ -78,175 +78,221 @@ let vxlanFrame: [UInt8] = [
 
 @Suite struct DecodingHeaderTests {
     @Test func ethernetHeaderFields() throws {
-        let ethernet = try #require(withBytes(tcpSYNFrame) { EthernetHeader($0) })
-        #expect(ethernet.destination == MACAddress(0x000c_29ab_cdef))
-        #expect(ethernet.source == MACAddress(0x001b_1b12_3456))
-        #expect(ethernet.etherType == 0x0800)
-        #expect(ethernet.isLengthField == false)
+        try withBytes(tcpSYNFrame) { bytes in
+            let ethernet = try #require(EthernetHeader(bytes))
+            #expect(ethernet.destination == MACAddress(0x000c_29ab_cdef))
+            #expect(ethernet.source == MACAddress(0x001b_1b12_3456))
+            #expect(ethernet.etherType == 0x0800)
+            #expect(ethernet.isLengthField == false)
+        }
     }
 
     @Test func ethernetHeaderTooShort() {
-        #expect(withBytes(Array(tcpSYNFrame.prefix(13))) { EthernetHeader($0) } == nil)
+        withBytes(Array(tcpSYNFrame.prefix(13))) { bytes in
+            #expect(EthernetHeader(bytes) == nil)
+        }
     }
 
     @Test func llcSNAPHeaderFields() throws {
         // 802.3 length 0x0030, then LLC AA AA 03 and SNAP 00 00 00 / 08 00.
-        let bytes: [UInt8] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00]
-        let llc = try #require(withBytes(bytes) { LLCHeader($0) })
-        #expect(llc.dsap == 0xaa)
-        #expect(llc.ssap == 0xaa)
-        #expect(llc.control == 0x03)
-        #expect(llc.hasSNAP)
-        #expect(llc.organizationCode == 0)
-        #expect(llc.etherType == 0x0800)
+        let wire: [UInt8] = [0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00]
+        try withBytes(wire) { bytes in
+            let llc = try #require(LLCHeader(bytes))
+            #expect(llc.dsap == 0xaa)
+            #expect(llc.ssap == 0xaa)
+            #expect(llc.control == 0x03)
+            #expect(llc.hasSNAP)
+            #expect(llc.organizationCode == 0)
+            #expect(llc.etherType == 0x0800)
+        }
     }
 
     @Test func llcSpanningTreeHasNoSNAP() throws {
-        let llc = try #require(withBytes([0x42, 0x42, 0x03]) { LLCHeader($0) })
-        #expect(llc.hasSNAP == false)
-        #expect(llc.etherType == nil)
+        try withBytes([0x42, 0x42, 0x03]) { bytes in
+            let llc = try #require(LLCHeader(bytes))
+            #expect(llc.hasSNAP == false)
+            #expect(llc.etherType == nil)
+        }
     }
 
     @Test func vlanHeaderFields() throws {
-        let tag = try #require(withBytes(vlanUDPFrame, from: 14) { VLANHeader($0) })
-        #expect(tag.priority == 5)
-        #expect(tag.dropEligible == false)
-        #expect(tag.identifier == 100)
-        #expect(tag.etherType == 0x0800)
+        try withBytes(vlanUDPFrame, from: 14) { bytes in
+            let tag = try #require(VLANHeader(bytes))
+            #expect(tag.priority == 5)
+            #expect(tag.dropEligible == false)
+            #expect(tag.identifier == 100)
+            #expect(tag.etherType == 0x0800)
+        }
     }
 
     @Test func linuxCookedHeaderFields() throws {
         // Outgoing (type 4) Ethernet (ARPHRD 1) frame from 00:1b:1b:12:34:56 carrying IPv4.
-        let bytes: [UInt8] = [0x00, 0x04, 0x00, 0x01, 0x00, 0x06, 0x00, 0x1b, 0x1b, 0x12, 0x34, 0x56, 0x00, 0x00, 0x08, 0x00]
-        let header = try #require(withBytes(bytes) { LinuxCookedHeader($0) })
-        #expect(header.packetType == 4)
-        #expect(header.addressType == 1)
-        #expect(header.addressLength == 6)
-        #expect(header.sourceMAC == MACAddress(0x001b_1b12_3456))
-        #expect(header.protocolType == 0x0800)
+        let wire: [UInt8] = [0x00, 0x04, 0x00, 0x01, 0x00, 0x06, 0x00, 0x1b, 0x1b, 0x12, 0x34, 0x56, 0x00, 0x00, 0x08, 0x00]
+        try withBytes(wire) { bytes in
+            let header = try #require(LinuxCookedHeader(bytes))
+            #expect(header.packetType == 4)
+            #expect(header.addressType == 1)
+            #expect(header.addressLength == 6)
+            #expect(header.sourceMAC == MACAddress(0x001b_1b12_3456))
+            #expect(header.protocolType == 0x0800)
+        }
     }
 
     @Test func linuxCookedV2HeaderFields() throws {
-        let bytes: [UInt8] = [0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x06,
+        let wire: [UInt8] = [0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00, 0x06,
                               0x00, 0x1b, 0x1b, 0x12, 0x34, 0x56, 0x00, 0x00]
-        let header = try #require(withBytes(bytes) { LinuxCookedV2Header($0) })
-        #expect(header.protocolType == 0x86dd)
-        #expect(header.interfaceIndex == 3)
-        #expect(header.addressType == 1)
-        #expect(header.packetType == 0)
-        #expect(header.addressLength == 6)
-        #expect(header.sourceMAC == MACAddress(0x001b_1b12_3456))
+        try withBytes(wire) { bytes in
+            let header = try #require(LinuxCookedV2Header(bytes))
+            #expect(header.protocolType == 0x86dd)
+            #expect(header.interfaceIndex == 3)
+            #expect(header.addressType == 1)
+            #expect(header.packetType == 0)
+            #expect(header.addressLength == 6)
+            #expect(header.sourceMAC == MACAddress(0x001b_1b12_3456))
+        }
     }
 
     @Test func loopbackFamilyEitherByteOrder() throws {
-        let littleEndianIPv4 = try #require(withBytes([2, 0, 0, 0]) { LoopbackHeader($0, isAlwaysBigEndian: false) })
-        #expect(littleEndianIPv4.family == .ipv4)
-        let bigEndianIPv6 = try #require(withBytes([0, 0, 0, 30]) { LoopbackHeader($0, isAlwaysBigEndian: false) })
-        #expect(bigEndianIPv6.family == .ipv6)
-        let freeBSDIPv6 = try #require(withBytes([28, 0, 0, 0]) { LoopbackHeader($0, isAlwaysBigEndian: false) })
-        #expect(freeBSDIPv6.family == .ipv6)
-        let loopIPv6 = try #require(withBytes([0, 0, 0, 24]) { LoopbackHeader($0, isAlwaysBigEndian: true) })
-        #expect(loopIPv6.family == .ipv6)
-        let loopLittleEndian = try #require(withBytes([2, 0, 0, 0]) { LoopbackHeader($0, isAlwaysBigEndian: true) })
-        #expect(loopLittleEndian.family == .other(0x0200_0000))
+        try withBytes([2, 0, 0, 0]) { bytes in
+            let littleEndianIPv4 = try #require(LoopbackHeader(bytes, isAlwaysBigEndian: false))
+            #expect(littleEndianIPv4.family == .ipv4)
+        }
+        try withBytes([0, 0, 0, 30]) { bytes in
+            let bigEndianIPv6 = try #require(LoopbackHeader(bytes, isAlwaysBigEndian: false))
+            #expect(bigEndianIPv6.family == .ipv6)
+        }
+        try withBytes([28, 0, 0, 0]) { bytes in
+            let freeBSDIPv6 = try #require(LoopbackHeader(bytes, isAlwaysBigEndian: false))
+            #expect(freeBSDIPv6.family == .ipv6)
+        }
+        try withBytes([0, 0, 0, 24]) { bytes in
+            let loopIPv6 = try #require(LoopbackHeader(bytes, isAlwaysBigEndian: true))
+            #expect(loopIPv6.family == .ipv6)
+        }
+        try withBytes([2, 0, 0, 0]) { bytes in
+            let loopLittleEndian = try #require(LoopbackHeader(bytes, isAlwaysBigEndian: true))
+            #expect(loopLittleEndian.family == .other(0x0200_0000))
+        }
     }
 
     @Test func arpPacketFields() throws {
-        let arp = try #require(withBytes(arpRequestFrame, from: 14) { ARPPacket($0) })
-        #expect(arp.hardwareType == 1)
-        #expect(arp.protocolType == 0x0800)
-        #expect(arp.hardwareSize == 6)
-        #expect(arp.protocolSize == 4)
-        #expect(arp.operation == 1)
-        let fields = try #require(arp.ethernetIPv4Fields)
-        #expect(fields.senderMAC == MACAddress(0x001b_1b12_3456))
-        #expect(fields.senderIP == 0x0a00_0005)
-        #expect(fields.targetMAC == MACAddress.zero)
-        #expect(fields.targetIP == 0x0a00_0014)
+        try withBytes(arpRequestFrame, from: 14) { bytes in
+            let arp = try #require(ARPPacket(bytes))
+            #expect(arp.hardwareType == 1)
+            #expect(arp.protocolType == 0x0800)
+            #expect(arp.hardwareSize == 6)
+            #expect(arp.protocolSize == 4)
+            #expect(arp.operation == 1)
+            let fields = try #require(arp.ethernetIPv4Fields)
+            #expect(fields.senderMAC == MACAddress(0x001b_1b12_3456))
+            #expect(fields.senderIP == 0x0a00_0005)
+            #expect(fields.targetMAC == MACAddress.zero)
+            #expect(fields.targetIP == 0x0a00_0014)
+        }
     }
 
     @Test func ipv4HeaderFields() throws {
-        let ip = try #require(withBytes(tcpSYNFrame, from: 14) { IPv4Header($0) })
-        #expect(ip.version == 4)
-        #expect(ip.headerLength == 20)
-        #expect(ip.typeOfService == 0)
-        #expect(ip.totalLength == 60)
-        #expect(ip.identification == 0x1234)
-        #expect(ip.dontFragment)
-        #expect(ip.moreFragments == false)
-        #expect(ip.fragmentOffset == 0)
-        #expect(ip.ttl == 64)
-        #expect(ip.protocolNumber == 6)
-        #expect(ip.checksum == 0x1470)
-        #expect(ip.source == 0x0a00_0005)
-        #expect(ip.destination == 0x0a00_0014)
-        #expect(ip.isChecksumValid)
+        try withBytes(tcpSYNFrame, from: 14) { bytes in
+            let ip = try #require(IPv4Header(bytes))
+            #expect(ip.version == 4)
+            #expect(ip.headerLength == 20)
+            #expect(ip.typeOfService == 0)
+            #expect(ip.totalLength == 60)
+            #expect(ip.identification == 0x1234)
+            #expect(ip.dontFragment)
+            #expect(ip.moreFragments == false)
+            #expect(ip.fragmentOffset == 0)
+            #expect(ip.ttl == 64)
+            #expect(ip.protocolNumber == 6)
+            #expect(ip.checksum == 0x1470)
+            #expect(ip.source == 0x0a00_0005)
+            #expect(ip.destination == 0x0a00_0014)
+            #expect(ip.isChecksumValid)
+        }
     }
 
     @Test func ipv4HeaderWithOptions() throws {
-        let ip = try #require(withBytes(icmpWithOptionsFrame, from: 14) { IPv4Header($0) })
-        #expect(ip.headerLengthWords == 7)
-        #expect(ip.headerLength == 28)
-        #expect(Array(ip.options) == [0x07, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00])
-        #expect(ip.isChecksumValid)
+        try withBytes(icmpWithOptionsFrame, from: 14) { bytes in
+            let ip = try #require(IPv4Header(bytes))
+            #expect(ip.headerLengthWords == 7)
+            #expect(ip.headerLength == 28)
+            #expect(Array(ip.options) == [0x07, 0x07, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00])
+            #expect(ip.isChecksumValid)
+        }
     }
 
     @Test func ipv6HeaderAndExtensionHeaders() throws {
-        let ip = try #require(withBytes(ipv6ExtensionFrame, from: 14) { IPv6Header($0) })
-        #expect(ip.version == 6)
-        #expect(ip.trafficClass == 0)
-        #expect(ip.flowLabel == 0x12345)
-        #expect(ip.payloadLength == 27)
-        #expect(ip.nextHeader == 0)
-        #expect(ip.hopLimit == 64)
-        #expect(ip.source == IPAddress("2001:db8::5"))
-        #expect(ip.destination == IPAddress("2001:db8::20"))
-        let hopByHop = try #require(withBytes(ipv6ExtensionFrame, from: 54) { IPv6ExtensionHeader($0, headerNumber: 0) })
-        #expect(hopByHop.nextHeader == 60)
-        #expect(hopByHop.length == 8)
-        let destination = try #require(withBytes(ipv6ExtensionFrame, from: 62) { IPv6ExtensionHeader($0, headerNumber: 60) })
-        #expect(destination.nextHeader == 17)
-        #expect(destination.length == 8)
+        try withBytes(ipv6ExtensionFrame, from: 14) { bytes in
+            let ip = try #require(IPv6Header(bytes))
+            #expect(ip.version == 6)
+            #expect(ip.trafficClass == 0)
+            #expect(ip.flowLabel == 0x12345)
+            #expect(ip.payloadLength == 27)
+            #expect(ip.nextHeader == 0)
+            #expect(ip.hopLimit == 64)
+            #expect(ip.source == IPAddress("2001:db8::5"))
+            #expect(ip.destination == IPAddress("2001:db8::20"))
+        }
+        try withBytes(ipv6ExtensionFrame, from: 54) { bytes in
+            let hopByHop = try #require(IPv6ExtensionHeader(bytes, headerNumber: 0))
+            #expect(hopByHop.nextHeader == 60)
+            #expect(hopByHop.length == 8)
+        }
+        try withBytes(ipv6ExtensionFrame, from: 62) { bytes in
+            let destination = try #require(IPv6ExtensionHeader(bytes, headerNumber: 60))
+            #expect(destination.nextHeader == 17)
+            #expect(destination.length == 8)
+        }
     }
 
     @Test func ipv6FragmentHeaderFields() throws {
         // Next header TCP, offset 185 units (1480 bytes), more fragments, id 0xdeadbeef.
-        let fragment = try #require(withBytes([0x06, 0x00, 0x05, 0xc9, 0xde, 0xad, 0xbe, 0xef]) { IPv6FragmentHeader($0) })
-        #expect(fragment.nextHeader == 6)
-        #expect(fragment.fragmentOffset == 1480)
-        #expect(fragment.moreFragments)
-        #expect(fragment.identification == 0xdead_beef)
+        try withBytes([0x06, 0x00, 0x05, 0xc9, 0xde, 0xad, 0xbe, 0xef]) { bytes in
+            let fragment = try #require(IPv6FragmentHeader(bytes))
+            #expect(fragment.nextHeader == 6)
+            #expect(fragment.fragmentOffset == 1480)
+            #expect(fragment.moreFragments)
+            #expect(fragment.identification == 0xdead_beef)
+        }
     }
 
     @Test func authenticationHeaderLengthUnits() throws {
         // AH length 4 means (4 + 2) * 4 = 24 bytes.
-        let header = try #require(withBytes([0x06, 0x04]) { IPv6ExtensionHeader($0, headerNumber: 51) })
-        #expect(header.length == 24)
+        try withBytes([0x06, 0x04]) { bytes in
+            let header = try #require(IPv6ExtensionHeader(bytes, headerNumber: 51))
+            #expect(header.length == 24)
+        }
     }
 
     @Test func tcpHeaderFields() throws {
-        let tcp = try #require(withBytes(tcpSYNFrame, from: 34) { TCPHeader($0) })
-        #expect(tcp.sourcePort == 49152)
-        #expect(tcp.destinationPort == 502)
-        #expect(tcp.sequence == 0x0102_0304)
-        #expect(tcp.acknowledgement == 0)
-        #expect(tcp.dataOffsetWords == 10)
-        #expect(tcp.headerLength == 40)
-        #expect(tcp.flags == .syn)
-        #expect(tcp.window == 64240)
-        #expect(tcp.checksum == 0x7296)
-        #expect(tcp.urgentPointer == 0)
+        try withBytes(tcpSYNFrame, from: 34) { bytes in
+            let tcp = try #require(TCPHeader(bytes))
+            #expect(tcp.sourcePort == 49152)
+            #expect(tcp.destinationPort == 502)
+            #expect(tcp.sequence == 0x0102_0304)
+            #expect(tcp.acknowledgement == 0)
+            #expect(tcp.dataOffsetWords == 10)
+            #expect(tcp.headerLength == 40)
+            #expect(tcp.flags == .syn)
+            #expect(tcp.window == 64240)
+            #expect(tcp.checksum == 0x7296)
+            #expect(tcp.urgentPointer == 0)
+        }
     }
 
     @Test func tcpOptionsInOrder() throws {
-        let tcp = try #require(withBytes(tcpSYNFrame, from: 34) { TCPHeader($0) })
-        let options = Array(tcp.options)
-        #expect(options == [.maximumSegmentSize(1460), .noOperation, .windowScale(7), .sackPermitted,
-                            .timestamps(value: 100, echo: 0)])
+        try withBytes(tcpSYNFrame, from: 34) { bytes in
+            let tcp = try #require(TCPHeader(bytes))
+            let options = Array(tcp.options)
+            #expect(options == [.maximumSegmentSize(1460), .noOperation, .windowScale(7), .sackPermitted,
+                                .timestamps(value: 100, echo: 0)])
+        }
     }
 
     @Test func tcpOptionLengths() {
-        func parse(_ bytes: [UInt8]) -> [TCPOption] { withBytes(bytes) { Array(TCPOptionIterator($0)) } }
+        func parse(_ options: [UInt8]) -> [TCPOption] {
+            withBytes(options) { bytes in Array(TCPOptionIterator(bytes)) }
+        }
         #expect(parse([34, 2, 1, 1]) == [.fastOpen(cookieLength: 0), .noOperation, .noOperation])
         #expect(parse([34, 10, 1, 2, 3, 4, 5, 6, 7, 8]) == [.fastOpen(cookieLength: 8)])
         #expect(parse([5, 2, 1, 1]) == [.sack(blockCount: 0), .noOperation, .noOperation])
@@ -261,57 +307,69 @@ let vxlanFrame: [UInt8] = [
     }
 
     @Test func udpHeaderFields() throws {
-        let udp = try #require(withBytes(vlanUDPFrame, from: 38) { UDPHeader($0) })
-        #expect(udp.sourcePort == 47808)
-        #expect(udp.destinationPort == 47808)
-        #expect(udp.length == 20)
-        #expect(udp.checksum == 0xe202)
+        try withBytes(vlanUDPFrame, from: 38) { bytes in
+            let udp = try #require(UDPHeader(bytes))
+            #expect(udp.sourcePort == 47808)
+            #expect(udp.destinationPort == 47808)
+            #expect(udp.length == 20)
+            #expect(udp.checksum == 0xe202)
+        }
     }
 
     @Test func icmpHeaderFields() throws {
-        let icmp = try #require(withBytes(icmpWithOptionsFrame, from: 42) { ICMPHeader($0) })
-        #expect(icmp.type == 8)
-        #expect(icmp.code == 0)
-        #expect(icmp.checksum == 0xd6e9)
-        #expect(icmp.identifier == 0x4242)
-        #expect(icmp.sequenceNumber == 3)
+        try withBytes(icmpWithOptionsFrame, from: 42) { bytes in
+            let icmp = try #require(ICMPHeader(bytes))
+            #expect(icmp.type == 8)
+            #expect(icmp.code == 0)
+            #expect(icmp.checksum == 0xd6e9)
+            #expect(icmp.identifier == 0x4242)
+            #expect(icmp.sequenceNumber == 3)
+        }
     }
 
     @Test func icmpv6HeaderFields() throws {
-        let icmp = try #require(withBytes(icmpv6EchoPacket, from: 40) { ICMPHeader($0) })
-        #expect(icmp.type == 128)
-        #expect(icmp.code == 0)
-        #expect(icmp.checksum == 0x822d)
-        #expect(icmp.identifier == 9)
-        #expect(icmp.sequenceNumber == 1)
+        try withBytes(icmpv6EchoPacket, from: 40) { bytes in
+            let icmp = try #require(ICMPHeader(bytes))
+            #expect(icmp.type == 128)
+            #expect(icmp.code == 0)
+            #expect(icmp.checksum == 0x822d)
+            #expect(icmp.identifier == 9)
+            #expect(icmp.sequenceNumber == 1)
+        }
     }
 
     @Test func greHeaderFields() throws {
-        let gre = try #require(withBytes(greFrame, from: 34) { GREHeader($0) })
-        #expect(gre.version == 0)
-        #expect(gre.hasChecksum == false)
-        #expect(gre.hasRouting == false)
-        #expect(gre.hasKey)
-        #expect(gre.hasSequence == false)
-        #expect(gre.protocolType == 0x0800)
-        #expect(gre.headerLength == 8)
+        try withBytes(greFrame, from: 34) { bytes in
+            let gre = try #require(GREHeader(bytes))
+            #expect(gre.version == 0)
+            #expect(gre.hasChecksum == false)
+            #expect(gre.hasRouting == false)
+            #expect(gre.hasKey)
+            #expect(gre.hasSequence == false)
+            #expect(gre.protocolType == 0x0800)
+            #expect(gre.headerLength == 8)
+        }
     }
 
     @Test func vxlanHeaderFields() throws {
-        let vxlan = try #require(withBytes(vxlanFrame, from: 42) { VXLANHeader($0) })
-        #expect(vxlan.hasValidIdentifier)
-        #expect(vxlan.networkIdentifier == 4242)
+        try withBytes(vxlanFrame, from: 42) { bytes in
+            let vxlan = try #require(VXLANHeader(bytes))
+            #expect(vxlan.hasValidIdentifier)
+            #expect(vxlan.networkIdentifier == 4242)
+        }
     }
 
     @Test func geneveHeaderFields() throws {
         // Version 0, 4 bytes of options, protocol 0x6558, VNI 0x00abcd, then one option.
-        let bytes: [UInt8] = [0x01, 0x00, 0x65, 0x58, 0x00, 0xab, 0xcd, 0x00, 0x01, 0x02, 0x03, 0x00]
-        let geneve = try #require(withBytes(bytes) { GeneveHeader($0) })
-        #expect(geneve.version == 0)
-        #expect(geneve.optionsLength == 4)
-        #expect(geneve.headerLength == 12)
-        #expect(geneve.isControl == false)
-        #expect(geneve.protocolType == 0x6558)
-        #expect(geneve.networkIdentifier == 0xabcd)
+        let wire: [UInt8] = [0x01, 0x00, 0x65, 0x58, 0x00, 0xab, 0xcd, 0x00, 0x01, 0x02, 0x03, 0x00]
+        try withBytes(wire) { bytes in
+            let geneve = try #require(GeneveHeader(bytes))
+            #expect(geneve.version == 0)
+            #expect(geneve.optionsLength == 4)
+            #expect(geneve.headerLength == 12)
+            #expect(geneve.isControl == false)
+            #expect(geneve.protocolType == 0x6558)
+            #expect(geneve.networkIdentifier == 0xabcd)
+        }
     }
 }

@@ -48,7 +48,9 @@ enum TestHosts {
     static let ip6 = IPSpec(source: client6, destination: server6)
 }
 
-/// Runs `body` over a frame as raw bytes, for views that tests construct directly.
-func withBytes<Result>(_ frame: [UInt8], from offset: Int = 0, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-    frame.withUnsafeBytes { bytes in body(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
+/// Runs `body` over a frame as raw bytes from `offset`, for views that tests construct
+/// directly. A view must not leave `body`, because the bytes are only valid inside it.
+func withBytes<Result>(_ frame: [UInt8], from offset: Int = 0,
+                       _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+    try frame.withUnsafeBytes { bytes in try body(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
 }
