@@ -1,6 +1,6 @@
 import Testing
 import WirecheckCore
-import WirecheckDecoding
+@testable import WirecheckDecoding
 import WirecheckSynthesis
 
 @Suite struct DecodingFragmentTests {
@@ -178,5 +178,32 @@ import WirecheckSynthesis
         // The remaining fragments now start a new datagram that never completes.
         for fragment in fragments.dropFirst() { harness.decode(Self.framed(fragment), seconds: 132) }
         #expect(harness.decoder.statistics.reassembledDatagrams == 0)
+    }
+}
+
+@Suite struct DecodingFragmentFuzzTests {
+    @Test func randomFragmentsKeepAccountingConsistent() {
+        var generator = SystemRandomNumberGenerator()
+        let harness = DecodingHarness(limits: FragmentLimits(maxDatagramsInProgress: 8, maxTotalBytes: 4096,
+                                                             maxFragmentsPerDatagram: 16))
+        var builder = PacketBuilder()
+        let header = Array(builder.udp(nil, ip: TestHosts.ip, sourcePort: 1, destinationPort: 2).prefix(20))
+        for round in 0..<5000 {
+            var template = header
+            template[5] = UInt8.random(in: 0..<12, using: &generator)
+            let offset = Int.random(in: 0..<64, using: &generator) * 8
+            let length = Int.random(in: 0..<200, using: &generator)
+            let payload = (0..<length).map { _ in UInt8.random(in: 0...3, using: &generator) }
+            let fragment = Fragmenter.ipv4Fragment(header: template, offset: offset, more: Bool.random(using: &generator),
+                                                   payload: payload)
+            harness.decode(DecodingFragmentTests.framed(fragment), seconds: Int64(round / 100))
+            #expect(harness.decoder.reassembler.totalBytes >= 0)
+            #expect(harness.decoder.reassembler.totalBytes <= 4096)
+            #expect(harness.decoder.fragmentDatagramsInProgress <= 8)
+        }
+        harness.decoder.expireFragments(now: Timestamp(seconds: 1000, nanoseconds: 0))
+        #expect(harness.decoder.fragmentDatagramsInProgress == 0)
+        #expect(harness.decoder.reassembler.totalBytes == 0)
+        #expect(harness.count(DecodingCatalogue.ipFragmentLimitReached) <= 1)
     }
 }
