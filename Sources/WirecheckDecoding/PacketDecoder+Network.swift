@@ -80,6 +80,7 @@ extension PacketDecoder {
                   "IPv4 total length \(totalLength) is larger than the \(end - offset) bytes on the wire in packet \(work.reference.number) from \(work.sourceIP)",
                   details: ["total_length": .int(totalLength)])
             datagramEnd = end
+            ipLengthInvalid = true
         }
         if datagramEnd > bytes.count {
             work.payloadMissing = datagramEnd - bytes.count
@@ -133,6 +134,7 @@ extension PacketDecoder {
                   "IPv6 payload length \(ip.payloadLength) is larger than the \(end - offset - IPv6Header.length) bytes on the wire in packet \(work.reference.number) from \(work.sourceIP)",
                   details: ["payload_length": .int(Int(ip.payloadLength))])
             datagramEnd = end
+            ipLengthInvalid = true
         }
         if datagramEnd > bytes.count {
             work.payloadMissing = datagramEnd - bytes.count

@@ -77,7 +77,7 @@ extension PacketDecoder {
             raise(DecodingCatalogue.tcpPortZero,
                   "\(work.sourceIP) port \(tcp.sourcePort) sent a TCP segment to \(work.destinationIP) port \(tcp.destinationPort); port 0 is reserved (packet \(work.reference.number))")
         }
-        if verifyChecksums, end <= bytes.count, !work.isFragment {
+        if verifyChecksums, end <= bytes.count, !ipLengthInvalid {
             let sum = InternetChecksum.pseudoHeaderSum(source: work.sourceIP, destination: work.destinationIP,
                                                       protocol: IPProtocolNumber.tcp, length: segment.count)
             if InternetChecksum.finish(InternetChecksum.add(segment, to: sum)) != 0 {
@@ -168,7 +168,7 @@ extension PacketDecoder {
                   "\(work.sourceIP) port \(udp.sourcePort) sent a UDP datagram to \(work.destinationIP) port \(udp.destinationPort); port 0 is reserved (packet \(work.reference.number))")
         }
         // A zero checksum means "none" over IPv4, and RFC 6935 allows it over IPv6 for tunnels.
-        if verifyChecksums, udp.checksum != 0, datagramEnd <= bytes.count {
+        if verifyChecksums, udp.checksum != 0, datagramEnd <= bytes.count, !ipLengthInvalid {
             let datagram = bytes.clampedSlice(from: offset, to: datagramEnd)
             let sum = InternetChecksum.pseudoHeaderSum(source: work.sourceIP, destination: work.destinationIP,
                                                       protocol: IPProtocolNumber.udp, length: length)

@@ -43,6 +43,9 @@ public final class PacketDecoder {
     var addressesKnown = false
     var portsKnown = false
     var snapshotCutCounted = false
+    /// True when an IP length field was larger than the packet on the wire, so the transport
+    /// segment's true extent is unknown and its checksum cannot be verified.
+    var ipLengthInvalid = false
 
     public init(sink: EventSink, limits: FragmentLimits = FragmentLimits(), verifyChecksums: Bool = true) {
         self.sink = sink
@@ -62,6 +65,7 @@ public final class PacketDecoder {
         addressesKnown = false
         portsKnown = false
         snapshotCutCounted = false
+        ipLengthInvalid = false
         statistics.packets += 1
 
         let bytes = packet.bytes

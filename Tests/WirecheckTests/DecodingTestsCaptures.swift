@@ -12,10 +12,12 @@ enum SampleCaptures {
         if let override = ProcessInfo.processInfo.environment["WIRECHECK_SAMPLE_CAPTURES"] {
             return URL(fileURLWithPath: override)
         }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/captures")
     }()
+
+    /// The package root, three levels above this file.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static var isAvailable: Bool { FileManager.default.fileExists(atPath: directory.path) }
 
@@ -31,8 +33,13 @@ enum SampleCaptures {
     /// Decodes every packet of a capture; returns the anomaly counts by name, or nil when
     /// libpcap cannot open the file.
     static func decode(_ relative: String) -> (harness: DecodingHarness, anomalies: [String: Int], packets: Int)? {
+        decode(path: path(relative))
+    }
+
+    /// Decodes every packet of the capture at `path`, as `decode(_:)` does.
+    static func decode(path: String) -> (harness: DecodingHarness, anomalies: [String: Int], packets: Int)? {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-        guard let handle = pcap_open_offline(path(relative), &errorBuffer) else { return nil }
+        guard let handle = pcap_open_offline(path, &errorBuffer) else { return nil }
         defer { pcap_close(handle) }
         let harness = DecodingHarness()
         let linkType = LinkType(rawValue: pcap_datalink(handle))
