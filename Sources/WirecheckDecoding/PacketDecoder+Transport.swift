@@ -115,17 +115,24 @@ extension PacketDecoder {
         }
     }
 
+    /// Flag combinations checked on every segment, built once because an option-set array
+    /// literal allocates an array each time it is evaluated.
+    private static let synFin: TCPFlags = [.syn, .fin]
+    private static let synRst: TCPFlags = [.syn, .rst]
+    private static let finPshUrg: TCPFlags = [.fin, .psh, .urg]
+    private static let synRstAck: TCPFlags = [.syn, .rst, .ack]
+
     private func checkFlags(_ flags: TCPFlags) {
-        if flags.contains([.syn, .fin]) {
+        if flags.isSuperset(of: PacketDecoder.synFin) {
             raise(DecodingCatalogue.tcpFlagsSynFin, "TCP segment with both SYN and FIN set \(describeSegment())")
         }
-        if flags.contains([.syn, .rst]) {
+        if flags.isSuperset(of: PacketDecoder.synRst) {
             raise(DecodingCatalogue.tcpFlagsSynRst, "TCP segment with both SYN and RST set \(describeSegment())")
         }
         if flags.isEmpty {
             raise(DecodingCatalogue.tcpFlagsNone, "TCP segment with no flags set (NULL scan) \(describeSegment())")
         }
-        if flags.contains([.fin, .psh, .urg]), flags.isDisjoint(with: [.syn, .rst, .ack]) {
+        if flags.isSuperset(of: PacketDecoder.finPshUrg), flags.isDisjoint(with: PacketDecoder.synRstAck) {
             raise(DecodingCatalogue.tcpFlagsFinPshUrg, "TCP segment with FIN, PSH and URG set (Xmas scan) \(describeSegment())")
         }
     }
