@@ -1,3 +1,5 @@
+import WirecheckCore
+
 /// Counters the decoder keeps for the run's statistics event.
 public struct DecoderStatistics {
     public var packets = 0
@@ -46,4 +48,30 @@ public struct DecoderStatistics {
     public var anomalies: [String: Int] = [:]
 
     public init() {}
+}
+
+extension DecoderStatistics {
+    /// Returns what the decoder left undecoded or dropped, as (reason, count) pairs with
+    /// nonzero counts, for the run summary. Each reason is a plain phrase naming the value.
+    public var skippedReasons: [(String, UInt64)] {
+        var reasons: [(String, UInt64)] = []
+        for (linkType, count) in undecodableLinkTypes.sorted(by: { $0.key < $1.key }) {
+            reasons.append(("packets with unsupported \(LinkType(rawValue: linkType))", UInt64(count)))
+        }
+        for (etherType, count) in undecodedEtherTypes.sorted(by: { $0.key < $1.key }) {
+            let digits = String(etherType, radix: 16)
+            let hex = "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+            reasons.append(("frames with EtherType \(hex), which is not decoded", UInt64(count)))
+        }
+        let counted: [(String, Int)] = [
+            ("packets cut by the snapshot length before a header or the payload ended", snapshotTruncated),
+            ("IP fragments dropped because a reassembly limit was reached", fragmentLimitOverruns),
+            ("IP datagrams dropped unfinished after the reassembly timeout", fragmentDatagramsExpired),
+            ("packets nested in more than \(PacketDecoder.maxTunnelDepth) tunnels, decoded only to that depth", tunnelDepthExceeded),
+        ]
+        for (reason, count) in counted where count > 0 {
+            reasons.append((reason, UInt64(count)))
+        }
+        return reasons
+    }
 }

@@ -366,3 +366,25 @@ import WirecheckSynthesis
         }
     }
 }
+
+@Suite struct DecodingStatisticsTests {
+    @Test func skippedReasonsNameValues() {
+        var builder = PacketBuilder()
+        let harness = DecodingHarness()
+        harness.decode(builder.ethernetFrame(TestHosts.link, etherType: 0x88cc, payload: [0, 0, 0, 0]))
+        harness.decode(builder.ethernetFrame(TestHosts.link, etherType: 0x88cc, payload: [0, 0, 0, 0]))
+        harness.decode([1, 2, 3], link: LinkType(rawValue: 147))
+        harness.decode(Array(tcpSYNFrame.prefix(40)), originalLength: tcpSYNFrame.count)
+        let reasons = harness.decoder.statistics.skippedReasons
+        #expect(reasons.count == 3)
+        #expect(reasons.contains { $0.0 == "packets with unsupported link type 147" && $0.1 == 1 })
+        #expect(reasons.contains { $0.0 == "frames with EtherType 0x88cc, which is not decoded" && $0.1 == 2 })
+        #expect(reasons.contains { $0.0.hasPrefix("packets cut by the snapshot length") && $0.1 == 1 })
+    }
+
+    @Test func cleanRunSkipsNothing() {
+        let harness = DecodingHarness()
+        harness.decode(tcpSYNFrame)
+        #expect(harness.decoder.statistics.skippedReasons.isEmpty)
+    }
+}
