@@ -40,6 +40,9 @@ public struct DecodedPacket {
     public var isFragment: Bool = false
     /// True when the transport fields below come from a reassembled IPv4 or IPv6 datagram.
     public var isReassembled: Bool = false
+    /// How many GRE, VXLAN, Geneve or IP-in-IP tunnels enclose the packet these fields describe; 0 when
+    /// the packet was not tunnelled.
+    public var tunnelDepth: Int = 0
 
     // ARP (Ethernet/IPv4 only).
     public var arp: ARPFields?
@@ -50,6 +53,9 @@ public struct DecodedPacket {
     public var tcp: TCPFields?
     public var icmpType: UInt8 = 0
     public var icmpCode: UInt8 = 0
+    /// ICMP or ICMPv6 echo identifier and sequence number (zero for other message types).
+    public var icmpIdentifier: UInt16 = 0
+    public var icmpSequence: UInt16 = 0
     /// True when a TCP, UDP or ICMP header was decoded completely.
     public var hasTransport: Bool = false
 
