@@ -33,8 +33,10 @@ let package = Package(
         .target(name: "WirecheckProtocols", dependencies: ["WirecheckCore", "WirecheckFlows", "CCrypto"]),
         // Detection: cross-flow detectors (scans, ARP) and the alert rules.
         .target(name: "WirecheckDetection", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows"]),
-            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckEngine", "WirecheckSynthesis",
-            "WirecheckHosts", "WirecheckBaseline", "CPcap",
+        // Hosts: process and connection records from Sysmon and auditd, joined to flows.
+        .target(name: "WirecheckHosts", dependencies: ["WirecheckCore", "CEvtx"]),
+        // Baseline: the approved communication baseline, learned from traffic, and deviations from it.
+        .target(name: "WirecheckBaseline", dependencies: ["WirecheckCore", "WirecheckDecoding", "WirecheckFlows", "WirecheckProtocols", "CCrypto"]),
         // Output: EVE JSON lines and the human summary.
         .target(name: "WirecheckOutput", dependencies: ["WirecheckCore", "CSQLite"]),
         // Engine: runs every stage over a packet source and routes events to the outputs.
