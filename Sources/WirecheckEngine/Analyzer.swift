@@ -28,6 +28,7 @@ public final class Analyzer {
     let arpMonitor: ARPMonitor
     let payloadRouter: PayloadRouter
     let talkers = TalkerTable()
+    let checksumFilter: ChecksumOffloadFilter
 
     private var decoded = DecodedPacket()
     private var nextHousekeeping: Timestamp?
@@ -45,8 +46,8 @@ public final class Analyzer {
     public init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable, outputs: [EventSink]) {
         self.sources = sources
         router = EventRouter(outputs: outputs)
-        decoder = PacketDecoder(sink: router)
-        decoder.verifyChecksums = options.verifyChecksums
+        checksumFilter = ChecksumOffloadFilter(downstream: router)
+        decoder = PacketDecoder(sink: checksumFilter, verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router)
         payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers)
         flowTable = FlowTable(configuration: options.flows, sink: router, consumer: payloadRouter)
@@ -80,6 +81,7 @@ public final class Analyzer {
             arpMonitor.observe(decoded)
             return
         }
+        if checksumFilter.hasPendingHosts { checksumFilter.packetDecoded(from: decoded.sourceIP) }
         guard decoded.hasTransport else { return }
         scanDetector.observe(decoded)
         let payload = decoder.payload(of: decoded, packet: packet)
@@ -103,6 +105,7 @@ public final class Analyzer {
     /// Ends every open flow and reports what is still pending. Call once, after the last packet.
     public func finish() {
         let end = lastTimestamp ?? Timestamp.zero
+        checksumFilter.finish()
         flowTable.finish(at: end)
         scanDetector.finish(at: end)
     }
@@ -125,6 +128,9 @@ public final class Analyzer {
         }
         if timestampsBackwards > 0 {
             summary.skipped.append(("packets with a timestamp earlier than the packet before (analysed anyway)", timestampsBackwards))
+        }
+        for (host, count) in checksumFilter.suppressedByHost.sorted(by: { $0.key < $1.key }) {
+            summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
         }
         for (reason, count) in decoder.statistics.skippedReasons {
             summary.skipped.append((reason, count))

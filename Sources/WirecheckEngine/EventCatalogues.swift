@@ -11,5 +11,10 @@ public enum EventCatalogues {
         FlowCatalogue.self,
         DetectionCatalogue.self,
         ApplicationLayerCatalogue.self,
+        ModbusCatalogue.self,
+        DNP3Catalogue.self,
+        IEC104Catalogue.self,
+        BACnetCatalogue.self,
+        OPCUACatalogue.self,
     ]
 }
