@@ -15,7 +15,8 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
     /// libpcap rejected the file header for a reason other than its format, for example a
     /// header cut short or an unsupported pcap version.
     case openFailed(path: String, message: String)
-    case unsupportedLinkType(input: String, linkType: Int32, linkTypeName: String)
+    /// `linkTypeName` is libpcap's name for the `DLT_*` value, or nil when it has none.
+    case unsupportedLinkType(input: String, linkType: Int32, linkTypeName: String?)
     /// The BPF expression did not compile for any input, so it is a usage error.
     case invalidFilter(expression: String, message: String)
     /// The BPF expression compiled for other inputs but not for this input's link type.
@@ -49,11 +50,12 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(CaptureError.displayName(path)): libpcap cannot read the capture header: \(message)"
         case .unsupportedLinkType(let input, let linkType, let name):
             let supported = LinkType.supported.map { $0.description }.joined(separator: ", ")
-            return "\(CaptureError.displayName(input)): link type \(name) (\(linkType)) is not supported; supported link types: \(supported)"
+            let label = name.map { "\($0) (\(linkType))" } ?? "\(linkType)"
+            return "\(CaptureError.displayName(input)): link type \(label) is not supported; supported link types: \(supported)"
         case .invalidFilter(let expression, let message):
             return "invalid capture filter \"\(expression)\": \(message); check the expression against pcap-filter(7)"
         case .filterNotApplicable(let path, let expression, let linkType, let message):
-            return "\(CaptureError.displayName(path)): capture filter \"\(expression)\" does not apply to link type \(linkType) (\(message)); the file was skipped"
+            return "\(CaptureError.displayName(path)): capture filter \"\(expression)\" does not apply to link type \(linkType): \(message); the file was skipped"
         case .standardInputRepeated:
             return "standard input (-) is given more than once; give it once"
         case .tooManyInputs(let count):

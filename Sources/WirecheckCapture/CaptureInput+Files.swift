@@ -55,7 +55,7 @@ extension CaptureInput {
                     pcap_close(opened.handle)
                     firstFilterMessage = firstFilterMessage ?? error.message
                     input.openErrors.append(.filterNotApplicable(path: path, expression: expression,
-                                                                 linkType: LinkType.name(ofDataLinkType: dataLinkType),
+                                                                 linkType: LinkType.label(ofDataLinkType: dataLinkType),
                                                                  message: error.message))
                     continue
                 case .success(let compiled):

@@ -155,9 +155,9 @@ public final class CaptureInput {
         return false
     }
 
+    /// The warning for a file libpcap stopped reading: where it stopped and libpcap's reason.
     static func readStoppedWarning(name: String, recordsRead: UInt64, message: String) -> String {
-        let failedNumber = recordsRead &+ 1
-        let before = recordsRead == 0 ? "no packets were read before it" : "packets 1 to \(recordsRead) were read"
-        return "\(CaptureError.displayName(name)): reading stopped at packet \(failedNumber): \(message); \(before)"
+        let position = recordsRead == 0 ? "before the first packet" : "after packet \(recordsRead)"
+        return "\(CaptureError.displayName(name)): reading stopped \(position): \(message)"
     }
 }

@@ -25,12 +25,14 @@ extension LinkType {
         self == .raw ? Int32(DLT_RAW) : rawValue
     }
 
-    /// libpcap's short name for a `DLT_*` value (`EN10MB`, `USER0`), or the number when libpcap
-    /// has no name for it.
-    static func name(ofDataLinkType value: Int32) -> String {
-        if let name = pcap_datalink_val_to_name(value) {
-            return String(cString: name)
-        }
-        return "DLT \(value)"
+    /// libpcap's short name for a `DLT_*` value (`EN10MB`, `IEEE802_11`), or nil when libpcap
+    /// has no name for it (libpcap 1.10 names neither `DLT_USER0` nor values it does not know).
+    static func name(ofDataLinkType value: Int32) -> String? {
+        pcap_datalink_val_to_name(value).map { String(cString: $0) }
+    }
+
+    /// The name and number for messages: `IEEE802_11 (105)`, or `147` when libpcap has no name.
+    static func label(ofDataLinkType value: Int32) -> String {
+        name(ofDataLinkType: value).map { "\($0) (\(value))" } ?? "\(value)"
     }
 }

@@ -1,40 +1,77 @@
 import Dispatch
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
-/// Dispatch sources must stay alive for their handlers to run; this keeps them for the process.
-nonisolated(unsafe) private var installedSignalSources: [DispatchSourceSignal] = []
+/// The pipe the signal handler writes to; -1 until handlers are installed. The handler may only
+/// make async-signal-safe calls, so it writes one byte here and a Dispatch source does the rest.
+nonisolated(unsafe) private var signalPipeWriteDescriptor: Int32 = -1
+
+/// Keeps the read source alive for the life of the process.
+nonisolated(unsafe) private var signalReadSource: DispatchSourceRead?
+
+private func forwardSignalToPipe(_ signalNumber: Int32) {
+    let savedErrno = errno
+    var byte = UInt8(truncatingIfNeeded: signalNumber)
+    _ = write(signalPipeWriteDescriptor, &byte, 1)
+    errno = savedErrno
+}
 
 /// Calls `handler` when the process receives SIGINT or SIGTERM, so a live capture can stop
 /// cleanly and write its summary. A second signal ends the process at once with status 130,
-/// for an operator whose Ctrl-C did not seem to work.
+/// for an operator whose first Ctrl-C did not seem to work.
 ///
 /// The handler runs on a Dispatch queue, not in signal context, so it may call
-/// `CaptureInput.stop()` or anything else. Call once per process.
-public func installStopSignalHandlers(_ handler: @escaping () -> Void) {
+/// `CaptureInput.stop()` or anything else. Call once per process; returns false when the pipe
+/// that carries signals out of the handler cannot be created (no handler is installed then).
+@discardableResult
+public func installStopSignalHandlers(_ handler: @escaping () -> Void) -> Bool {
     installStopSignalHandlers(signals: [SIGINT, SIGTERM], handler)
 }
 
-func installStopSignalHandlers(signals: [Int32], _ handler: @escaping () -> Void) {
+// NOTE: Dispatch signal sources are not used because on Linux they read a signalfd, which only
+// sees a signal when every thread blocks it; in a process that already runs threads (Dispatch,
+// the test runner) the signal goes to another thread and is lost.
+@discardableResult
+func installStopSignalHandlers(signals: [Int32], _ handler: @escaping () -> Void) -> Bool {
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0 else { return false }
+    let readDescriptor = ends[0]
+    let writeDescriptor = ends[1]
+    for descriptor in ends {
+        _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+    }
+    // A full pipe must never block the signal handler; a dropped byte only loses a repeat.
+    _ = fcntl(writeDescriptor, F_SETFL, fcntl(writeDescriptor, F_GETFL) | O_NONBLOCK)
+    signalPipeWriteDescriptor = writeDescriptor
+
     let counter = SignalCounter()
-    for signalNumber in signals {
-        // The default action would end the process before Dispatch sees the signal.
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler {
+    let source = DispatchSource.makeReadSource(fileDescriptor: readDescriptor, queue: .global())
+    source.setEventHandler {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = read(readDescriptor, &buffer, buffer.count)
+        for _ in 0..<max(count, 0) {
             if counter.increment() > 1 {
                 exit(130)
             }
             handler()
         }
-        source.resume()
-        installedSignalSources.append(source)
     }
+    source.resume()
+    signalReadSource = source
+
+    for signalNumber in signals {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = forwardSignalToPipe
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(signalNumber, &action, nil)
+    }
+    return true
 }
 
-/// Counts signals across all installed sources, which Dispatch may run concurrently.
+/// Counts signals so the second one can end the process.
 private final class SignalCounter: Sendable {
     private let count = Atomic<Int>(0)
 
