@@ -16,6 +16,8 @@ extension CaptureInput {
         guard paths.count <= maximumSourceCount else {
             throw CaptureError.tooManyInputs(count: paths.count)
         }
+        // Merging keeps every file open at once.
+        raiseOpenFileLimit(forFiles: paths.count)
         let input = CaptureInput(isLive: false)
         var standardInputSeen = false
         var filterAttempts = 0
@@ -109,6 +111,21 @@ extension CaptureInput {
     }
 }
 
+/// Descriptors left free for output files, sockets and libraries when the limit is raised.
+private let reservedDescriptorCount = 64
+
+/// Raises the soft limit on open files toward the hard limit, so that `count` capture files
+/// can be open at once; the limit stays as it was when the hard limit is lower or unknown.
+func raiseOpenFileLimit(forFiles count: Int) {
+    var limit = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &limit) == 0 else { return }
+    let needed = rlim_t(count + reservedDescriptorCount)
+    guard limit.rlim_cur < needed else { return }
+    limit.rlim_cur = min(needed, limit.rlim_max)
+    _ = setrlimit(resource, &limit)
+}
+
 /// A savefile handle that libpcap accepted, with the file size when the input is a regular file.
 struct OpenedSavefile {
     var handle: OpaquePointer
@@ -139,6 +156,8 @@ func openSavefile(_ path: String) -> Result<OpenedSavefile, CaptureError> {
             return .failure(.fileNotFound(path: path))
         case EACCES, EPERM:
             return .failure(.permissionDenied(path: path))
+        case EMFILE, ENFILE:
+            return .failure(.unreadable(path: path, reason: "too many open files; raise the limit with ulimit -n or merge fewer files per run"))
         default:
             return .failure(.unreadable(path: path, reason: String(cString: strerror(code))))
         }

@@ -106,10 +106,11 @@ final class SourceReader {
                               reference: PacketReference(source: statistics.source, number: statistics.records))
     }
 
-    /// Bytes of the file consumed so far, from the stream position of libpcap's `FILE`.
+    /// Bytes of the file consumed so far, from the stream position of libpcap's `FILE`. A closed
+    /// file counts as fully read, also when a damaged record ended it, so progress reaches 100%.
     var bytesRead: Int64 {
         if isClosed {
-            return statistics.completed ? (fileSize ?? finalPosition) : finalPosition
+            return fileSize ?? finalPosition
         }
         return streamPosition()
     }

@@ -784,3 +784,98 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         #expect(received.wait(timeout: .now() + 10) == .success)
     }
 }
+
+// MARK: - Public corpus
+
+/// The shared corpus of public captures, found beside the package (or beside the worktree
+/// folder that contains it), or nil when it is absent so the tests skip.
+func sharedCaptureDirectory() -> String? {
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    for candidate in ["../shared/captures", "../../shared/captures"] {
+        let path = packageRoot.appendingPathComponent(candidate).standardizedFileURL.path
+        if FileManager.default.fileExists(atPath: path + "/MANIFEST.tsv") {
+            return path
+        }
+    }
+    return nil
+}
+
+/// One manifest row: a capture and what tshark 4.0.17 counted in it.
+struct CorpusCapture {
+    var path: String
+    var packetCount: Int
+    /// tshark's short link type name (`ether`, `null`, `rawip`), or nil when tshark gave none.
+    var tsharkLinkType: String?
+    /// tshark read only part of the file before a container error.
+    var damaged: Bool
+}
+
+func corpusCaptures(in directory: String) -> [CorpusCapture] {
+    guard let manifest = try? String(contentsOfFile: directory + "/MANIFEST.tsv", encoding: .utf8) else { return [] }
+    var captures: [CorpusCapture] = []
+    for line in manifest.split(separator: "\n").dropFirst() {
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+        guard fields.count > 8, let observed = fields[8].range(of: "observed: ") else { continue }
+        let afterObserved = fields[8][observed.upperBound...]
+        guard let count = Int(afterObserved.prefix { $0.isNumber }) else { continue }
+        var linkType: String?
+        if let label = fields[8].range(of: "| linktype ") {
+            let name = fields[8][label.upperBound...].prefix { $0 != " " }
+            linkType = name == "?" ? nil : String(name)
+        }
+        captures.append(CorpusCapture(path: directory + "/" + fields[0], packetCount: count, tsharkLinkType: linkType,
+                                      damaged: afterObserved.contains("readable before container error")))
+    }
+    return captures
+}
+
+@Suite struct CaptureCorpusTests {
+    static let tsharkLinkTypes: [String: LinkType] = [
+        "ether": .ethernet, "linux-sll": .linuxSLL, "null": .null, "rawip": .raw, "rawip4": .ipv4,
+    ]
+
+    @Test(.enabled(if: sharedCaptureDirectory() != nil, "the shared capture corpus is absent"))
+    func packetCountsMatchTshark() throws {
+        let captures = corpusCaptures(in: try #require(sharedCaptureDirectory()))
+        #expect(!captures.isEmpty)
+
+        for capture in captures {
+            let input = try CaptureInput.openFiles([capture.path], options: CaptureOptions(), sources: CaptureSourceTable())
+            let packets = readAll(input)
+
+            #expect(packets.count == capture.packetCount, "\(capture.path)")
+            #expect(packets.map { $0.number } == (1...UInt64(max(packets.count, 1))).prefix(packets.count).map { $0 },
+                    "\(capture.path)")
+            #expect(input.warnings.isEmpty == !capture.damaged, "\(capture.path): \(input.warnings)")
+            if let name = capture.tsharkLinkType {
+                #expect(packets.first?.linkType == Self.tsharkLinkTypes[name], "\(capture.path)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: sharedCaptureDirectory() != nil, "the shared capture corpus is absent"))
+    func wholeCorpusMergesInOneRun() throws {
+        let captures = corpusCaptures(in: try #require(sharedCaptureDirectory()))
+        let sources = CaptureSourceTable()
+        let input = try CaptureInput.openFiles(captures.map { $0.path }, options: CaptureOptions(), sources: sources)
+
+        var lastNumber = [UInt64](repeating: 0, count: captures.count)
+        var total = 0
+        var outOfOrder = 0
+        input.run({ packet in
+            let source = Int(packet.reference.source)
+            if packet.reference.number != lastNumber[source] + 1 {
+                outOfOrder += 1
+            }
+            lastNumber[source] = packet.reference.number
+            total += 1
+        }, idle: nil)
+
+        #expect(input.openErrors.isEmpty)
+        #expect(sources.names.count == captures.count)
+        #expect(total == captures.reduce(0) { $0 + $1.packetCount })
+        #expect(outOfOrder == 0)
+        #expect(input.progress.bytesRead == input.progress.totalBytes)
+    }
+}
