@@ -1,7 +1,7 @@
 import WirecheckCore
 
 /// A failure to open a capture input or to write a capture file. Each description is one line
-/// that names the file or interface, says what failed and what to do about it.
+/// that names the file or interface, states what failed and what to do about it.
 public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
     case fileNotFound(path: String)
     case permissionDenied(path: String)
@@ -60,6 +60,8 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
             return "standard input (-) is given more than once; give it once"
         case .tooManyInputs(let count):
             return "\(count) capture inputs given, but at most \(CaptureInput.maximumSourceCount) can be read in one run; split the run"
+        case .noInputOpened(let errors) where errors.isEmpty:
+            return "no capture input given; name one or more pcap or pcapng files, or - for standard input"
         case .noInputOpened(let errors):
             let reasons = errors.map { $0.description }.joined(separator: "; ")
             return "none of the \(errors.count) capture inputs could be opened: \(reasons)"
@@ -77,7 +79,7 @@ public enum CaptureError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    /// The path as an operator reads it: `-` becomes "standard input".
+    /// Returns the path as an operator reads it, with `-` as "standard input".
     static func displayName(_ path: String) -> String {
         path == "-" ? "standard input" : path
     }

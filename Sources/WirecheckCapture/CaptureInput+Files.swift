@@ -115,7 +115,7 @@ extension CaptureInput {
 private let reservedDescriptorCount = 64
 
 /// Raises the soft limit on open files toward the hard limit, so that `count` capture files
-/// can be open at once; the limit stays as it was when the hard limit is lower or unknown.
+/// can be open at once. The limit stays as it is when it is already high enough or unknown.
 func raiseOpenFileLimit(forFiles count: Int) {
     var limit = rlimit()
     let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
@@ -139,8 +139,8 @@ private let peekedByteCount = 8
 /// Opens one path (or standard input for `-`) and hands it to libpcap with nanosecond
 /// timestamps.
 ///
-/// The file is opened here rather than by `pcap_open_offline` so the errno of `open` can say
-/// why a file is unreadable, and so the first bytes can be shown when the format is unknown.
+/// The file is opened here rather than by `pcap_open_offline` so that the errno of `open`
+/// explains an unreadable file, and so that the first bytes can be shown for an unknown format.
 func openSavefile(_ path: String) -> Result<OpenedSavefile, CaptureError> {
     let descriptor: Int32
     if path == "-" {

@@ -8,8 +8,8 @@ extension CaptureInput {
     /// Opens a network interface for live capture and adds `interface:NAME` to `sources`.
     ///
     /// Throws `CaptureError.noSuchInterface` (listing the interfaces that exist),
-    /// `.interfacePermissionDenied` (saying how to grant capture rights), `.interfaceNotUp`,
-    /// `.unsupportedLinkType` or `.invalidFilter`; libpcap's warnings, such as promiscuous mode
+    /// `.interfacePermissionDenied` (with how to grant capture rights), `.interfaceNotUp`,
+    /// `.unsupportedLinkType` or `.invalidFilter`. libpcap's warnings, such as promiscuous mode
     /// not being supported, go to `warnings`.
     public static func openLive(interface: String, options: CaptureOptions,
                                 sources: CaptureSourceTable) throws -> CaptureInput {
@@ -121,7 +121,7 @@ extension CaptureInput {
     }
 }
 
-/// The current wall-clock time, for `idle` during live capture.
+/// Returns the current wall-clock time, for `idle` during live capture.
 func wallClockNow() -> Timestamp {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)

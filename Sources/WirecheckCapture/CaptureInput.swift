@@ -12,11 +12,11 @@ import WirecheckCore
 /// queue. Read `statistics`, `progress` and `warnings` from the thread that calls `run`, for
 /// example inside the packet callback or after `run` returns.
 public final class CaptureInput {
-    /// The most inputs one run can read, because `PacketReference.source` is a `UInt16`.
+    /// The maximum number of inputs one run can read, because `PacketReference.source` is a `UInt16`.
     public static let maximumSourceCount = Int(UInt16.max) + 1
 
-    /// How long one live read waits for a packet before returning, so `run` can check the stop
-    /// flag and call `idle`; short enough that Ctrl-C feels immediate.
+    /// How long one live read waits for a packet before it returns. `run` then checks the stop
+    /// flag and calls `idle`, and 200 ms keeps Ctrl-C responsive.
     static let liveReadTimeoutMilliseconds: Int32 = 200
 
     /// How often `run` calls `idle` while a live interface is quiet, in nanoseconds.
@@ -25,8 +25,8 @@ public final class CaptureInput {
     /// Inputs that could not be opened, in the order given; the others are still read.
     public internal(set) var openErrors: [CaptureError] = []
 
-    /// Problems met while reading (a truncated or damaged file, an empty capture, a live warning
-    /// from libpcap), one line each, naming the input and the packet number; for the summary.
+    /// Problems met while reading, one line each for the summary: a truncated or damaged file
+    /// (naming the file and the last packet read), a capture without packets, a libpcap warning.
     public internal(set) var warnings: [String] = []
 
     let isLive: Bool
@@ -135,8 +135,8 @@ public final class CaptureInput {
         }
     }
 
-    /// Moves a file reader to its next packet; returns false and closes the reader at the end
-    /// of the file or at a record libpcap rejects.
+    /// Moves a file reader to its next packet. At the end of the file, or at a record libpcap
+    /// rejects, it closes the reader and returns false.
     private func advanceFile(_ reader: SourceReader) -> Bool {
         switch reader.advance() {
         case .packet:
@@ -155,7 +155,7 @@ public final class CaptureInput {
         return false
     }
 
-    /// The warning for a file libpcap stopped reading: where it stopped and libpcap's reason.
+    /// Formats the warning for a file libpcap stopped reading: where it stopped and libpcap's reason.
     static func readStoppedWarning(name: String, recordsRead: UInt64, message: String) -> String {
         let position = recordsRead == 0 ? "before the first packet" : "after packet \(recordsRead)"
         return "\(CaptureError.displayName(name)): reading stopped \(position): \(message)"

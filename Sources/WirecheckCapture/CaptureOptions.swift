@@ -32,8 +32,8 @@ public struct CaptureSourceStatistics: Sendable, Equatable {
     public var records: UInt64 = 0
     /// Packets delivered to the caller.
     public var packets: UInt64 = 0
-    /// Records the capture filter rejected (files only; for live capture the kernel drops them
-    /// before libpcap sees them).
+    /// Records the capture filter rejected. Files only, because for live capture the kernel
+    /// drops them before libpcap reads them.
     public var filteredOut: UInt64 = 0
     /// Captured bytes of the delivered packets.
     public var capturedBytes: UInt64 = 0

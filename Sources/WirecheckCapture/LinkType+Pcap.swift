@@ -31,7 +31,7 @@ extension LinkType {
         pcap_datalink_val_to_name(value).map { String(cString: $0) }
     }
 
-    /// The name and number for messages: `IEEE802_11 (105)`, or `147` when libpcap has no name.
+    /// Formats the name and number for messages: `IEEE802_11 (105)`, or `147` when libpcap has no name.
     static func label(ofDataLinkType value: Int32) -> String {
         name(ofDataLinkType: value).map { "\($0) (\(value))" } ?? "\(value)"
     }

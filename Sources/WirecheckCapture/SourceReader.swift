@@ -90,7 +90,8 @@ final class SourceReader {
         }
     }
 
-    /// The current packet as a borrowed view; valid until the next `advance()` or `close()`.
+    /// Returns the current packet as a borrowed view, valid until the next `advance()` or
+    /// `close()`, and counts it as delivered.
     func currentPacket() -> CapturedPacket {
         statistics.packets &+= 1
         guard let header, let data else {
@@ -132,7 +133,7 @@ final class SourceReader {
                                        droppedByInterface: UInt64(counters.ps_ifdrop))
     }
 
-    /// Closes the handle (and with it the file); the reader holds no packet afterwards.
+    /// Closes the handle and with it the file. The reader has no current packet afterwards.
     func close() {
         guard !isClosed else { return }
         finalPosition = streamPosition()

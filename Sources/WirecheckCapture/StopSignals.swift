@@ -30,9 +30,9 @@ public func installStopSignalHandlers(_ handler: @escaping () -> Void) -> Bool {
     installStopSignalHandlers(signals: [SIGINT, SIGTERM], handler)
 }
 
-// NOTE: Dispatch signal sources are not used because on Linux they read a signalfd, which only
-// sees a signal when every thread blocks it; in a process that already runs threads (Dispatch,
-// the test runner) the signal goes to another thread and is lost.
+// NOTE: Dispatch signal sources are not used. On Linux they read a signalfd, which receives a
+// signal only while the thread it is delivered to blocks it. In the test runner, with other
+// threads already running, a Dispatch source never received SIGUSR1.
 @discardableResult
 func installStopSignalHandlers(signals: [Int32], _ handler: @escaping () -> Void) -> Bool {
     var ends: [Int32] = [0, 0]
@@ -42,7 +42,8 @@ func installStopSignalHandlers(signals: [Int32], _ handler: @escaping () -> Void
     for descriptor in ends {
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
     }
-    // A full pipe must never block the signal handler; a dropped byte only loses a repeat.
+    // Non-blocking, so a full pipe cannot stall the signal handler. A byte dropped then only
+    // loses a repeated signal.
     _ = fcntl(writeDescriptor, F_SETFL, fcntl(writeDescriptor, F_GETFL) | O_NONBLOCK)
     signalPipeWriteDescriptor = writeDescriptor
 

@@ -63,7 +63,7 @@ func fileBytes(_ path: String) -> [UInt8] {
     FileManager.default.contents(atPath: path).map { Array($0) } ?? []
 }
 
-/// An IPv4/UDP packet from 10.0.0.1 to 10.0.0.2 (checksums zero, which BPF does not check).
+/// Builds an IPv4/UDP packet from 10.0.0.1 to 10.0.0.2 (checksums zero, which BPF does not check).
 func ipv4UDP(sourcePort: UInt16, destinationPort: UInt16, payload: [UInt8] = [0xde, 0xad]) -> [UInt8] {
     let udpLength = 8 + payload.count
     let totalLength = 20 + udpLength
@@ -75,7 +75,7 @@ func ipv4UDP(sourcePort: UInt16, destinationPort: UInt16, payload: [UInt8] = [0x
     return bytes + payload
 }
 
-/// The same packet in an Ethernet II frame from 02:00:00:00:00:01 to 02:00:00:00:00:02.
+/// Builds the same packet in an Ethernet II frame from 02:00:00:00:00:01 to 02:00:00:00:00:02.
 func ethernetUDP(sourcePort: UInt16, destinationPort: UInt16) -> [UInt8] {
     [0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00] + ipv4UDP(sourcePort: sourcePort, destinationPort: destinationPort)
 }
@@ -312,7 +312,7 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         let second = ethernetUDP(sourcePort: 2, destinationPort: 502)
         let third = ethernetUDP(sourcePort: 3, destinationPort: 502)
         writer.write(first, interface: micro, timestamp: Timestamp(nanoseconds: 1_700_000_000_000_001_000))
-        // A block type no reader knows; readers must skip it by its length.
+        // A block type that no specification defines, so readers skip it by its length.
         writer.writeBlock(type: 0x0000_0BAD, body: [1, 2, 3, 4, 5])
         writer.write(second, interface: nano, timestamp: Timestamp(nanoseconds: 1_700_000_000_000_002_345))
         writer.write(third, interface: micro, timestamp: Timestamp(nanoseconds: 1_700_000_000_000_003_000), originalLength: 200)
@@ -651,6 +651,7 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
 
     @Test func emptyInputListIsReported() {
         #expect(openError([]) == .noInputOpened([]))
+        #expect(openError([])?.description.hasPrefix("no capture input given; ") == true)
     }
 }
 
@@ -706,7 +707,7 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         #expect(interfaces.contains { $0.isLoopback })
     }
 
-    /// Captures a UDP datagram sent to 127.0.0.1; needs root or CAP_NET_RAW, so it skips otherwise.
+    /// Captures a UDP datagram sent to 127.0.0.1. Live capture needs root, so it skips otherwise.
     @Test(.enabled(if: geteuid() == 0, "live capture needs root"), .timeLimit(.minutes(1)))
     func loopbackCapturesUDP() throws {
         let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -787,8 +788,8 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
 
 // MARK: - Public corpus
 
-/// The shared corpus of public captures, found beside the package (or beside the worktree
-/// folder that contains it), or nil when it is absent so the tests skip.
+/// Finds the shared corpus of public captures beside the package, or beside the worktree folder
+/// that contains it. Returns nil when it is absent, so the tests skip.
 func sharedCaptureDirectory() -> String? {
     let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
