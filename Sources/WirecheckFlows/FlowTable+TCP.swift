@@ -225,14 +225,17 @@ extension FlowTable {
                     + "\(endpoint(packet, source: false)) after the connection was reset by "
                     + "\(resetBySender ? "the sender itself" : "the receiver").",
                   details: ["payload_length": .int(length), "reset_by_sender": .bool(resetBySender)])
-            guard resetBySender else { return false }
-            // The host that supposedly reset the connection keeps talking, so the RST did not come
-            // from its stack: a forged reset. Resume tracking the real conversation.
-            raiseAlert(FlowCatalogue.rstInjection, flow: flow, packet: packet,
-                       message: "\(packet.sourceIP) kept sending data to \(packet.destinationIP) after a RST in its "
-                        + "name, so the RST was probably forged by another host.",
-                       details: ["payload_length": .int(length)])
-            sender.state = sender.stateBeforeReset == .inactive ? .partial : sender.stateBeforeReset
+            // The bytes are still delivered: dropping them would leave a hole in the stream that
+            // stalls reassembly, and the parsers judge the bytes on their own.
+            if resetBySender {
+                // The host that supposedly reset the connection keeps talking, so the RST did not
+                // come from its stack: a forged reset. Resume tracking the real conversation.
+                raiseAlert(FlowCatalogue.rstInjection, flow: flow, packet: packet,
+                           message: "\(packet.sourceIP) kept sending data to \(packet.destinationIP) after a RST in its "
+                            + "name, so the RST was probably forged by another host.",
+                           details: ["payload_length": .int(length)])
+                sender.state = sender.stateBeforeReset == .inactive ? .partial : sender.stateBeforeReset
+            }
         }
 
         if let finSequence = sender.finSequence, sequenceDistance(end, from: finSequence) > 0 {

@@ -111,7 +111,7 @@ public struct DemoPlant {
                 // A forged reset "from the PLC" whose sequence number is far outside the HMI's window.
                 var forged = session
                 forged.builder = PacketBuilder()
-                let spec = TCPSpec(sourcePort: 502, destinationPort: 51_000, sequence: session.serverSequence &+ 3_000_000,
+                let spec = TCPSpec(sourcePort: 502, destinationPort: 51_000, sequence: session.serverSequence &+ 1_500_000_000,
                                    acknowledgement: session.clientSequence, flags: [.rst, .ack], window: 0)
                 add(time + 0.2, forged.builder.tcp(DemoPlant.link(DemoPlant.rogueMAC, DemoPlant.hmiMAC),
                                                    ip: IPSpec(source: DemoPlant.plc1, destination: DemoPlant.hmi, ttl: 64),

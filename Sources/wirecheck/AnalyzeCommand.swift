@@ -72,8 +72,15 @@ struct AnalyzeCommand {
                 input = try CaptureInput.openFiles(captures, options: captureOptions, sources: sources)
             }
         } catch let error as CaptureError {
-            printError(error.description)
-            return error.isUsageError ? 2 : 1
+            if case .noInputOpened(let failures) = error {
+                for failure in failures { printError(failure.description) }
+            } else {
+                printError(error.description)
+            }
+            switch error {
+            case .invalidFilter, .standardInputRepeated, .tooManyInputs: return 2
+            default: return 1
+            }
         } catch {
             printError("\(error)")
             return 1
@@ -110,9 +117,11 @@ struct AnalyzeCommand {
         analyzer.summarize(into: &summary)
         let statistics = input.statistics
         summary.sources = statistics.sources.map {
-            RunSummary.Source(name: $0.name, packets: $0.packets, linkType: $0.linkType)
+            RunSummary.Source(name: $0.name, packets: $0.packets, linkType: $0.linkType.description)
         }
-        summary.kernelDrops = statistics.kernelDrops
+        if let kernel = statistics.kernel {
+            summary.kernelDrops = kernel.droppedByKernel + kernel.droppedByInterface
+        }
         summary.warnings = input.warnings
         summary.errors = input.openErrors.map(\.description)
         if statistics.filteredOut > 0 {
