@@ -105,8 +105,18 @@ struct AnalyzeCommand {
         let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
         installStopSignalHandlers { input.stop() }
         let isLive = interface != nil
+        // In live mode the EVE file is flushed at least once a second of wall time, so a
+        // crash or kill loses at most the last second of events.
+        var lastFlush = time(nil)
         input.run({ packet in
             analyzer.process(packet)
+            if isLive {
+                let now = time(nil)
+                if now != lastFlush {
+                    lastFlush = now
+                    eveWriter?.flush()
+                }
+            }
         }, idle: { now in
             analyzer.housekeep(now: now)
             if isLive { eveWriter?.flush() }
