@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WirecheckCapture
+import CPcap
 import WirecheckCore
 
 // MARK: - Helpers
@@ -769,6 +770,49 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         #expect(sources.names == ["interface:lo"])
         #expect(input.statistics.kernel != nil)
         #expect(input.statistics.sources.first?.linkType == .ethernet)
+    }
+}
+
+extension CaptureLiveTests {
+    @Test func permissionErrorSaysHowToGrant() {
+        let error = CaptureInput.activationError(status: PCAP_ERROR_PERM_DENIED, interface: "eth1",
+                                                 message: "socket: Operation not permitted")
+
+        #expect(error == .interfacePermissionDenied(name: "eth1", message: "socket: Operation not permitted"))
+        #expect(error.description.hasPrefix("cannot capture on interface eth1: permission denied (socket: Operation not permitted); run as root or grant"))
+        #expect(error.description.contains("CAP_NET_RAW"))
+    }
+
+    @Test func interfaceDownSaysHowToBringUp() {
+        let error = CaptureInput.activationError(status: PCAP_ERROR_IFACE_NOT_UP, interface: "eth1", message: "")
+
+        #expect(error.description == "interface eth1 is down; bring it up (ip link set eth1 up) and try again")
+    }
+
+    /// Reads a quiet filter on the loopback interface so that only `idle` is called.
+    @Test(.enabled(if: geteuid() == 0, "live capture needs root"), .timeLimit(.minutes(1)))
+    func quietInterfaceCallsIdle() throws {
+        // Port 9 (discard) over UDP is not expected on loopback during the test.
+        let input = try CaptureInput.openLive(interface: "lo", options: CaptureOptions(filter: "udp port 9 and udp port 7"),
+                                              sources: CaptureSourceTable())
+        #expect(input.isLive)
+        let started = wallClockNow()
+        var idleTimes: [Timestamp] = []
+        var packetCount = 0
+
+        input.run({ _ in
+            packetCount += 1
+        }, idle: { now in
+            idleTimes.append(now)
+            if idleTimes.count == 2 {
+                input.stop()
+            }
+        })
+
+        #expect(packetCount == 0)
+        #expect(idleTimes.count == 2)
+        #expect((idleTimes.first?.nanoseconds ?? 0) - started.nanoseconds >= CaptureInput.idleIntervalNanoseconds)
+        #expect(input.statistics.sources.first?.completed == true)
     }
 }
 
