@@ -56,7 +56,7 @@ extension CaptureInput {
             guard pcap_compile(handle, &program, expression, 1, bpf_u_int32(PCAP_NETMASK_UNKNOWN)) == 0 else {
                 throw CaptureError.invalidFilter(expression: expression, message: String(cString: pcap_geterr(handle)))
             }
-            // The kernel applies the filter, so rejected packets never cross into user space.
+            // On Linux the kernel applies the filter, so rejected packets are not copied to user space.
             let result = pcap_setfilter(handle, &program)
             pcap_freecode(&program)
             guard result == 0 else {

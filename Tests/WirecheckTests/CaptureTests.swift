@@ -366,7 +366,7 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         let packets = readAll(input)
 
         // libpcap 1.10 reads a later section header in the first section's byte order, so it
-        // rejects the block length and stops; the first section's packet is still delivered.
+        // rejects the block length and stops. The first section's packet is still delivered.
         #expect(packets.map { $0.number } == [1])
         #expect(input.warnings.first?.hasPrefix("\(path): reading stopped after packet 1: ") == true)
     }
