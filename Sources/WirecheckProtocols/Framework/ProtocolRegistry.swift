@@ -3,5 +3,7 @@
 public enum ProtocolRegistry {
     public static let all: [ApplicationProtocol.Type] = [
         ENIPProtocol.self,
+        S7commProtocol.self,
+        S7commPlusProtocol.self,
     ]
 }
