@@ -491,3 +491,28 @@ func connectedSession(_ harness: S7Harness) {
         }
     }
 }
+
+@Suite struct S7FixtureTests {
+    /// The python-snap7 session of Scripts/fixtures/s7comm_snap7.py: every alerting operation once.
+    @Test func snap7SessionReplay() throws {
+        let replay = CaptureReplay(serverPorts: [102]) { _ in S7commParser() }
+        let packets = try #require(replay.replay(path: ReplayPaths.fixture("s7comm/snap7-session.pcap")))
+        #expect(packets > 0)
+        #expect(replay.sink.events.compactMap(\.anomalyName).isEmpty)
+        let alerts = replay.sink.events.compactMap(\.alertRule)
+        #expect(alerts.sorted() == [
+            "s7comm.password", "s7comm.plc_start", "s7comm.plc_stop", "s7comm.program_download", "s7comm.program_upload",
+            "s7comm.set_clock", "s7comm.write_outputs", "s7comm.write_var", "s7comm.write_var",
+        ])
+        let download = replay.sink.alerts(named: "s7comm.program_download").first
+        #expect(download?.message == "127.0.0.1 downloaded DB 1 to 127.0.0.1 over S7comm.")
+        let functions = replay.sink.events.compactMap { event -> String? in
+            guard case .object(let record)? = event.body["s7comm"], case .string(let name)? = record["function_name"] else { return nil }
+            return name
+        }
+        #expect(functions == [
+            "setup_communication", "read_var", "write_var", "write_var", "write_var", "start_upload", "upload", "end_upload",
+            "request_download", "download_block", "download_ended", "plc_stop", "pi_service",
+        ])
+    }
+}

@@ -42,7 +42,7 @@ extension S7commParser {
         }
         if let service = message.piService {
             record.set("pi_service", .string(service))
-            if let name = S7Names.piService(service) { record.set("pi_service_name", .string(name)) }
+            if message.function == 0x28, let name = S7Names.piService(service) { record.set("pi_service_name", .string(name)) }
         }
         if let argument = message.piArgument { record.set("pi_argument", .string(argument)) }
         if let setup = reply?.setup ?? message.setup { record.set("setup", .object(setup)) }
