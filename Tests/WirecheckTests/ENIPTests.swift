@@ -485,3 +485,36 @@ let getProductNameReplyCIP: [UInt8] = [0x8E, 0x00, 0x00, 0x00, 0x04, 0x54, 0x45,
         }
     }
 }
+
+@Suite struct ENIPFixtureTests {
+    /// The cpppo session of Scripts/fixtures/enip_cpppo.sh: discovery, tag reads and writes through
+    /// Unconnected Send, a Multiple Service Packet, and identity and TCP/IP object attributes.
+    @Test func cpppoSessionReplay() throws {
+        let replay = CaptureReplay(serverPorts: [44818, 2222]) { ENIPProtocol.makeParser(transport: $0) }
+        let packets = try #require(replay.replay(path: ReplayPaths.fixture("enip/cpppo-session.pcap")))
+        #expect(packets > 0)
+        #expect(replay.sink.events.compactMap(\.anomalyName).isEmpty)
+        #expect(replay.sink.events.compactMap(\.alertRule) == ["enip.list_identity", "cip.write_tag", "cip.write_tag", "cip.set_attribute"])
+        let operations = replay.sink.events.compactMap { event -> String? in
+            guard case .object(let operation)? = event.body["operation"], case .string(let name)? = operation["name"] else { return nil }
+            return name
+        }
+        #expect(operations == [
+            "register_session", "list_services", "list_identity", "read_tag", "write_tag", "register_session", "write_tag",
+            "register_session", "get_attribute_single", "get_attribute_single", "register_session", "set_attribute_single",
+        ])
+        let identity = replay.sink.events.compactMap { event -> JSONObject? in
+            guard case .object(let record)? = event.body["enip"], case .object(let identity)? = record["identity"] else { return nil }
+            return identity
+        }.first
+        #expect(identity?["product_name"] == .wire(Array("1756-L61/B LOGIX5561".utf8)))
+        let setAttribute = replay.sink.events.last { $0.eventType == "enip" }
+        guard case .object(let record)? = setAttribute?.body["enip"], case .object(let cip)? = record["cip"],
+              case .array(let embedded)? = cip["embedded"], case .object(let inner)? = embedded.first else {
+            Issue.record("no embedded set_attribute_single"); return
+        }
+        #expect(inner["class"] == .int(0xF5))
+        #expect(inner["attribute"] == .int(6))
+        #expect(inner["status_name"] == .string("service_not_supported"))
+    }
+}

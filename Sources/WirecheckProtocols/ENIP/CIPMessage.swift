@@ -225,7 +225,11 @@ extension CIPMessage {
             if !isResponse, let connection = status.connection { record.set("reply_connection", .object(connection)) }
         }
         if !embedded.isEmpty {
-            let replies = reply?.embedded ?? []
+            var replies = reply?.embedded ?? []
+            if service == 0x52, path.classID == 0x06, let reply, reply.service != 0x52 {
+                // A successful Unconnected Send is answered by the target's reply to the embedded request.
+                replies = [reply]
+            }
             let items: [JSONValue] = embedded.enumerated().map { index, inner in
                 .object(inner.record(reply: index < replies.count ? replies[index] : nil))
             }

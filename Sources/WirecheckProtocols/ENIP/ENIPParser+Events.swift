@@ -8,7 +8,8 @@ extension ENIPParser {
         var record: JSONObject = [
             "command": .string(commandName),
             "length": .int(header.length),
-            "session": .int(header.session),
+            // RegisterSession requests carry 0; the handle arrives in the reply.
+            "session": .int(header.session == 0 ? reply?.header.session ?? 0 : header.session),
         ]
         if let reply { record.set("status", .string(ENIPNames.encapsulationStatus(reply.header.status))) }
         record.set("sender_context", .string("0x" + ENIPNames.hex(UInt32(truncatingIfNeeded: header.senderContext >> 32), digits: 8)
