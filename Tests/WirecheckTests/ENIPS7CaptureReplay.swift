@@ -1,4 +1,5 @@
 import CPcap
+import Foundation
 import Testing
 import WirecheckCore
 @testable import WirecheckProtocols
@@ -197,5 +198,10 @@ enum ReplayPaths {
 
     static func fixture(_ relative: String) -> String { packageRoot + "/Tests/Fixtures/" + relative }
 
-    static var sharedCaptures: String { packageRoot + "/../shared/captures" }
+    /// `../shared/captures` beside the package root, or the folder named by the environment
+    /// variable WIRECHECK_SHARED_CAPTURES for a checkout that lives elsewhere.
+    static var sharedCaptures: String {
+        if let path = getenv("WIRECHECK_SHARED_CAPTURES") { return String(cString: path) }
+        return packageRoot + "/../shared/captures"
+    }
 }

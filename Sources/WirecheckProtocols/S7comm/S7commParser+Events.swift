@@ -48,6 +48,7 @@ extension S7commParser {
         if let setup = reply?.setup ?? message.setup { record.set("setup", .object(setup)) }
         if let userdata = message.userdata { record.set("userdata", .object(userdataRecord(userdata, reply: reply?.userdata))) }
         let acknowledgement = message.isAcknowledgement ? message : reply
+        if let reply { record.set("reply_rosctr", .string(S7Names.rosctr(reply.rosctr) ?? "unknown")) }
         if let acknowledgement {
             if let errorClass = acknowledgement.errorClass {
                 record.set("error_class", .string(S7Names.errorClass(errorClass)))
