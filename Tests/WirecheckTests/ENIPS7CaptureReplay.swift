@@ -82,6 +82,7 @@ final class CaptureReplay {
         default:
             return
         }
+
         guard etherType == 0x0800, frame.count >= offset + 20, frame[offset] >> 4 == 4 else { return }
         let headerLength = Int(frame[offset] & 0x0F) * 4
         let totalLength = Int(frame[offset + 2]) << 8 | Int(frame[offset + 3])
@@ -92,6 +93,7 @@ final class CaptureReplay {
         let source = read32(frame, offset + 12)
         let destination = read32(frame, offset + 16)
         let transport = offset + headerLength
+
         switch ipProtocol {
         case 6:
             guard end >= transport + 20 else { return }

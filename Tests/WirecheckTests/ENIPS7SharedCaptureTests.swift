@@ -6,7 +6,7 @@ import WirecheckCore
 /// Replays the optional shared capture set (absent on most machines) and prints, per file, the
 /// S7comm function and EtherNet/IP command and CIP service counts next to the tshark counts that
 /// MANIFEST.tsv records. The counts are printed for review rather than asserted, because tshark
-/// counts every PDU while the parser counts paired transactions; the test asserts only that each
+/// counts every PDU while the parser reports paired transactions. The test asserts only that each
 /// file replays without a crash.
 @Suite struct ENIPS7SharedCaptureTests {
     static func manifest() -> [String: String] {

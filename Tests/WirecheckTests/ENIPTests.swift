@@ -288,7 +288,7 @@ let getProductNameReplyCIP: [UInt8] = [0x8E, 0x00, 0x00, 0x00, 0x04, 0x54, 0x45,
 
     @Test func pathInvalid() {
         let harness = ENIPHarness()
-        // Path size says 2 words, but the 16-bit class segment needs all 4 bytes and the instance is cut.
+        // The path is 2 words: the 8-bit class segment fits, but the 16-bit instance segment is cut after its pad byte.
         harness.feed(encapsulation(0x6F, session: 7, data: sendRRData([0x0E, 0x02, 0x20, 0x01, 0x25, 0x00])))
         #expect(harness.anomalyNames == ["applayer.cip.path_invalid"])
     }

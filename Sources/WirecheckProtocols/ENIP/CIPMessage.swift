@@ -7,7 +7,7 @@ struct CIPMessage: Equatable {
     var service: UInt8
     var isResponse: Bool
     var path = CIPPath()
-    /// Why the request path is malformed, when it is.
+    /// Reason the request path is malformed, or nil for a valid path.
     var pathError: String?
     var generalStatus: UInt8?
     var additionalStatus: [UInt16] = []
@@ -16,15 +16,15 @@ struct CIPMessage: Equatable {
     var embedded: [CIPMessage] = []
     /// Connection parameters of a Forward Open or Forward Close request or reply.
     var connection: JSONObject?
-    /// Why the embedded list is incomplete, when it is.
+    /// Reason the embedded list is incomplete, or nil when every embedded message was read.
     var embeddingError: String?
 
     var serviceName: String { CIPNames.serviceName(service, classID: path.classID) }
 }
 
 enum CIPParser {
-    /// Nesting allowed for Multiple Service Packets and Unconnected Sends inside each other; real
-    /// traffic nests at most twice, and the cap bounds the recursion on hostile input.
+    /// Nesting allowed for Multiple Service Packets and Unconnected Sends inside each other. Observed
+    /// traffic nests at most twice, so the cap only bounds the recursion on hostile input.
     static let maxDepth = 4
     /// Services kept from one Multiple Service Packet; a larger count is recorded but not walked.
     static let maxEmbedded = 64
@@ -199,7 +199,7 @@ enum CIPParser {
 }
 
 extension CIPMessage {
-    /// The EVE `cip` record of a request, completed with the reply's status when there is one.
+    /// Builds the EVE `cip` record of a request, completed with the reply's status when there is one.
     func record(reply: CIPMessage? = nil) -> JSONObject {
         var record: JSONObject = [
             "service": .int(service),
@@ -227,7 +227,7 @@ extension CIPMessage {
         if !embedded.isEmpty {
             var replies = reply?.embedded ?? []
             if service == 0x52, path.classID == 0x06, let reply, reply.service != 0x52 {
-                // A successful Unconnected Send is answered by the target's reply to the embedded request.
+                // The reply to a successful Unconnected Send is the target's reply to the embedded request.
                 replies = [reply]
             }
             let items: [JSONValue] = embedded.enumerated().map { index, inner in

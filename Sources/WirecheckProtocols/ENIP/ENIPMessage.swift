@@ -127,8 +127,8 @@ struct CIPPath: Equatable {
 }
 
 enum EPATH {
-    /// Maximum symbol bytes kept from one path; longer names are cut so one request cannot make
-    /// the record grow without bound (the EPATH itself is at most 510 bytes).
+    /// Maximum symbol bytes kept from one path. Longer names are cut, so one request cannot make
+    /// the record grow without bound. An EPATH is at most 510 bytes.
     static let maxSymbolBytes = 256
 
     /// Parses a padded EPATH of `length` bytes at `start`. Returns what it could read and, when a

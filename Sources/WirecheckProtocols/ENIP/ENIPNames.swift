@@ -126,8 +126,8 @@ enum CIPNames {
         }
     }
 
-    /// The service name for a request code (response bit cleared) aimed at `classID`; object-specific
-    /// codes depend on the class, and a request with a symbolic path has no class.
+    /// Returns the service name for a request code (response bit cleared) aimed at `classID`.
+    /// Object-specific codes depend on the class, and a request with a symbolic path has no class.
     static func service(_ code: UInt8, classID: UInt32?) -> String? {
         if let name = commonService(code) { return name }
         switch classID {

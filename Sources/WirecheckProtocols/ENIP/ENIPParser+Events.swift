@@ -60,8 +60,8 @@ extension ENIPParser {
         return "reply status success"
     }
 
-    /// The request that says most about the exchange: a container (Multiple Service Packet,
-    /// Unconnected Send) stands for its highest-impact embedded request.
+    /// Returns the request that best describes the exchange. A container (Multiple Service Packet,
+    /// Unconnected Send) is described by its highest-impact embedded request.
     func primaryRequest(_ cip: CIPMessage) -> CIPMessage {
         let candidates = cip.allRequests.filter { !Self.isContainer($0) }
         return candidates.min { Self.impactRank(Self.operationClass($0)) < Self.impactRank(Self.operationClass($1)) } ?? cip
@@ -101,7 +101,7 @@ extension ENIPParser {
         }
     }
 
-    /// Lower is more important to an analyst.
+    /// Returns the importance of an operation class to an analyst; lower is more important.
     static func impactRank(_ operationClass: OperationClass) -> Int {
         switch operationClass {
         case .program: return 0
@@ -119,32 +119,32 @@ extension ENIPParser {
 
     func raiseAlerts(for cip: CIPMessage, header: ENIPHeader, direction: StreamDirection, context: ApplicationContext) {
         for request in cip.allRequests where !request.isResponse {
-            let who = sender(direction, context)
-            let whom = receiver(direction, context)
+            let senderAddress = sender(direction, context)
+            let receiverAddress = receiver(direction, context)
             let target = request.path.summary
             let classID = request.path.classID
             switch request.service {
             case 0x02, 0x04, 0x10, 0x19:
                 raise(ENIPCatalogue.setAttribute, target: request.serviceName + " " + target,
-                      message: "\(who) sent CIP \(request.serviceName) to \(whom) for \(target).", context: context)
+                      message: "\(senderAddress) sent CIP \(request.serviceName) to \(receiverAddress) for \(target).", context: context)
             case 0x05 where classID == 0x01:
                 raise(ENIPCatalogue.reset, target: target,
-                      message: "\(who) sent a CIP reset to the identity object of \(whom) (\(target)), which restarts the device.", context: context)
+                      message: "\(senderAddress) sent a CIP reset to the identity object of \(receiverAddress) (\(target)), which restarts the device.", context: context)
             case 0x06 where Self.isModeTarget(classID), 0x07 where Self.isModeTarget(classID):
                 raise(ENIPCatalogue.startStop, target: request.serviceName + " " + target,
-                      message: "\(who) sent CIP \(request.serviceName) to \(whom) for \(target).", context: context)
+                      message: "\(senderAddress) sent CIP \(request.serviceName) to \(receiverAddress) for \(target).", context: context)
             default:
                 break
             }
             if classID == 0x37, let name = CIPNames.fileService(request.service) {
                 let isUpload = request.service == 0x4B || request.service == 0x4D || request.service == 0x4F
                 raise(isUpload ? ENIPCatalogue.programFileUpload : ENIPCatalogue.programFileAccess, target: name + " " + target,
-                      message: "\(who) sent CIP file object \(name) to \(whom) for \(target).", context: context)
+                      message: "\(senderAddress) sent CIP file object \(name) to \(receiverAddress) for \(target).", context: context)
             }
             if classID == nil || classID == 0x6B, let name = CIPNames.tagService(request.service),
                name == "write_tag" || name == "write_tag_fragmented" || name == "read_modify_write" {
                 raise(ENIPCatalogue.writeTag, target: target,
-                      message: "\(who) sent CIP \(name) to \(whom) for \(target).", context: context)
+                      message: "\(senderAddress) sent CIP \(name) to \(receiverAddress) for \(target).", context: context)
             }
         }
     }

@@ -54,7 +54,7 @@ public final class ENIPParser: ApplicationParser {
     private let transport: Transport
     private var pending: [PendingRequest] = []
     private var sessions: Set<UInt32> = []
-    /// False until the first request shows whether the capture holds the session's start.
+    /// False until the first request shows whether the capture contains the session's start.
     private var sessionTrackingStarted = false
     private var desynchronised: [StreamDirection: Bool] = [:]
     /// How often each (rule, target) was seen on this flow; the first sighting raised the alert.
@@ -200,7 +200,7 @@ public final class ENIPParser: ApplicationParser {
         var copy = reply
         copy.path.classID = request.path.classID
         if request.service == 0x52, request.path.classID == 0x06, let inner = request.embedded.first, reply.service != 0x52 {
-            // A successful Unconnected Send is answered by the target's own reply to the embedded request.
+            // The reply to a successful Unconnected Send is the target's own reply to the embedded request.
             copy.path.classID = inner.path.classID
         }
         return copy
@@ -291,7 +291,7 @@ public final class ENIPParser: ApplicationParser {
         }
     }
 
-    /// ListIdentity reply: a CPF list of identity items (CIP Volume 2, 2-4.3.2).
+    /// Parses a ListIdentity reply, a CPF list of identity items, and returns the first identity.
     private func parseListIdentity(_ message: UnsafeRawBufferPointer, direction: StreamDirection, context: ApplicationContext) -> JSONObject? {
         let walk = CommonPacketFormat.parse(message, start: ENIPHeader.size, end: message.count)
         if let error = walk.error { reportCPF(error, commandName: "list_identity", direction: direction, context: context) }
@@ -301,7 +301,7 @@ public final class ENIPParser: ApplicationParser {
 }
 
 enum ListIdentityItem {
-    /// Identity item: protocol version (2, LE), socket address (16, big-endian), vendor id,
+    /// Builds the record of an identity item: protocol version (2, LE), socket address (16, big-endian), vendor id,
     /// device type, product code (2 each), revision (major, minor), status (2), serial number (4),
     /// product name (length byte then bytes), state (1).
     static func record(_ bytes: UnsafeRawBufferPointer, start: Int, end: Int) -> JSONObject? {

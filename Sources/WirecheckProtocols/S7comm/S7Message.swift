@@ -151,7 +151,7 @@ struct S7Message: Equatable {
     var piArgument: String?
     var setup: JSONObject?
     var userdata: S7Userdata?
-    /// Why the header lengths disagree with the PDU size, when they do.
+    /// Reason the header lengths disagree with the PDU size, or nil when they agree.
     var lengthError: String?
 
     var isJob: Bool { rosctr == 0x01 }
@@ -159,8 +159,8 @@ struct S7Message: Equatable {
 }
 
 enum S7PDUParser {
-    /// Items recorded per read_var or write_var; a job may name more (up to 255), but the record
-    /// and alert text stay readable with the first 32.
+    /// Items recorded per read_var or write_var. A job may name up to 255, so the list is cut to
+    /// keep the record and alert text readable.
     static let maxRecordedItems = 32
     /// Block names kept from one PI service parameter block.
     static let maxBlocks = 64
@@ -332,9 +332,9 @@ struct S7PlusMessage: Equatable {
         guard pdu.count >= 4, pdu[0] == 0x72, let length = S7Bytes.u16(pdu, 2) else { return nil }
         var message = S7PlusMessage(version: pdu[1], dataLength: length)
         var offset = 4
-        // NOTE: version 3 places a 32-byte integrity digest, announced by its length byte 0x20,
-        // before the data; this layout is inferred from published dissectors and not checked
-        // against a capture here. Versions 1 and 2 start the data right after the header.
+        // NOTE: the version 3 layout (a 32-byte integrity digest after its length byte 0x20, before
+        // the data) is an assumption. When the byte found there is no known opcode, the opcode and
+        // function are left out. Versions 1 and 2 start the data right after the header.
         if message.version == 0x03, pdu.count > 4, pdu[4] == 0x20 { offset = 4 + 1 + 32 }
         guard offset < pdu.count, S7Names.plusOpcode(pdu[offset]) != nil else { return message }
         message.opcode = pdu[offset]

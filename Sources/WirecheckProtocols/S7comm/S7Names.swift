@@ -1,6 +1,6 @@
 // Code-to-name tables for TPKT/COTP (RFC 1006, ISO 8073) and S7comm. Siemens does not publish
-// S7comm; the names follow the community description used by the Wireshark s7comm dissector
-// and Snap7, and unknown codes keep their number.
+// S7comm, so these names are community conventions rather than vendor terms. Unknown codes keep
+// their number.
 
 enum S7Names {
     static func rosctr(_ code: UInt8) -> String? {
@@ -74,7 +74,7 @@ enum S7Names {
         }
     }
 
-    /// The operand letters a STEP 7 programmer writes for an area (`Q`, `M`, `DB5`).
+    /// Returns the operand letters a STEP 7 programmer writes for an area (`Q`, `M`, `DB5`).
     static func operand(area: UInt8, db: UInt16) -> String {
         switch area {
         case 0x81: return "I"

@@ -2,8 +2,8 @@ import WirecheckCore
 
 // Transaction records, operations and alerts of the S7comm parser.
 extension S7commParser {
-    /// Blocks kept in one download sequence's alert; a full project download is a few hundred
-    /// blocks at most, and the alert text stays readable with the first 64.
+    /// Blocks named in one download sequence's alert. A project download can carry hundreds of
+    /// blocks, so the list is cut to keep the alert readable.
     static let maxDownloadBlocks = 64
 
     func emitConnection(request: COTPConnection?, confirm: COTPConnection?, context: ApplicationContext) {
@@ -63,20 +63,20 @@ extension S7commParser {
 
         var packets = [job.packet]
         if let replyPacket, replyPacket != job.packet { packets.append(replyPacket) }
-        let who = sender(job.direction, context)
-        let whom = receiver(job.direction, context)
+        let senderAddress = sender(job.direction, context)
+        let receiverAddress = receiver(job.direction, context)
         let text: String
         if alone {
-            text = "\(who) sent an S7comm \(describe(message)) to \(whom) with no matching request seen."
+            text = "\(senderAddress) sent an S7comm \(describe(message)) to \(receiverAddress) with no matching request seen."
         } else {
-            text = "\(who) sent S7comm \(describe(message)) to \(whom); \(outcome(reply))."
+            text = "\(senderAddress) sent S7comm \(describe(message)) to \(receiverAddress); \(outcome(reply))."
         }
         context.transaction(protocolName: S7commProtocol.name, record: record, operation: operation(message), packets: packets, message: text)
     }
 
     private func userdataRecord(_ userdata: S7Userdata, reply: S7Userdata?) -> JSONObject {
         var record: JSONObject = [
-            "type": .string(userdata.isRequest ? "request" : userdata.isResponse ? "response" : "push"),
+            "type": .string(Self.userdataType(userdata)),
             "group": .int(userdata.group),
             "group_name": .string(S7Names.userdataGroup(userdata.group)),
             "subfunction": .int(userdata.subfunction),
@@ -87,6 +87,12 @@ extension S7commParser {
         if let index = userdata.szlIndex { record.set("szl_index", .string("0x" + S7Names.hex(UInt32(index), digits: 4))) }
         if let code = reply?.errorCode ?? userdata.errorCode { record.set("error_code", .int(code)) }
         return record
+    }
+
+    static func userdataType(_ userdata: S7Userdata) -> String {
+        if userdata.isRequest { return "request" }
+        if userdata.isResponse { return "response" }
+        return "push"
     }
 
     private func describe(_ message: S7Message) -> String {
@@ -154,15 +160,15 @@ extension S7commParser {
     // MARK: - Alerts
 
     func raiseAlerts(job: S7Message, direction: StreamDirection, context: ApplicationContext) {
-        let who = sender(direction, context)
-        let whom = receiver(direction, context)
+        let senderAddress = sender(direction, context)
+        let receiverAddress = receiver(direction, context)
         guard let function = job.function else { return }
         if download?.ended == true, !(0x1A...0x1C).contains(function), function != 0x28 {
             finishDownload(context: context)
         }
         switch function {
         case 0x29:
-            raise(S7Catalogue.plcStop, target: "cpu", message: "\(who) sent an S7comm PLC stop to \(whom).", context: context)
+            raise(S7Catalogue.plcStop, target: "cpu", message: "\(senderAddress) sent an S7comm PLC stop to \(receiverAddress).", context: context)
         case 0x1A, 0x1B, 0x1C:
             var sequence = download ?? DownloadSequence()
             for block in job.blocks where !sequence.blocks.contains(block) && sequence.blocks.count < Self.maxDownloadBlocks {
@@ -173,12 +179,12 @@ extension S7commParser {
             download = sequence
         case 0x1D:
             let target = job.blocks.first?.name ?? "unknown block"
-            raise(S7Catalogue.programUpload, target: target, message: "\(who) started uploading \(target) from \(whom) with S7comm start upload.", context: context)
+            raise(S7Catalogue.programUpload, target: target, message: "\(senderAddress) started uploading \(target) from \(receiverAddress) with S7comm start upload.", context: context)
         case 0x28:
             switch job.piService {
             case "P_PROGRAM"?:
                 let argument = job.piArgument.map { " (argument \"\($0)\")" } ?? ""
-                raise(S7Catalogue.plcStart, target: "cpu", message: "\(who) started the PLC program on \(whom) with the S7comm P_PROGRAM PI service\(argument).", context: context)
+                raise(S7Catalogue.plcStart, target: "cpu", message: "\(senderAddress) started the PLC program on \(receiverAddress) with the S7comm P_PROGRAM PI service\(argument).", context: context)
             case "_INSE"?:
                 var sequence = download ?? DownloadSequence()
                 for block in job.blocks where !sequence.blocks.contains(block) && sequence.blocks.count < Self.maxDownloadBlocks {
@@ -189,18 +195,18 @@ extension S7commParser {
                 finishDownload(context: context)
             case "_DELE"?:
                 let names = job.blocks.map(\.name).joined(separator: ", ")
-                raise(S7Catalogue.blockDelete, target: names, message: "\(who) deleted \(names.isEmpty ? "blocks" : names) on \(whom) with the S7comm _DELE PI service.", context: context)
+                raise(S7Catalogue.blockDelete, target: names, message: "\(senderAddress) deleted \(names.isEmpty ? "blocks" : names) on \(receiverAddress) with the S7comm _DELE PI service.", context: context)
             default:
                 break
             }
         case 0x05:
-            raiseWriteAlerts(job, who: who, whom: whom, context: context)
+            raiseWriteAlerts(job, senderAddress: senderAddress, receiverAddress: receiverAddress, context: context)
         default:
             break
         }
     }
 
-    private func raiseWriteAlerts(_ job: S7Message, who: String, whom: String, context: ApplicationContext) {
+    private func raiseWriteAlerts(_ job: S7Message, senderAddress: String, receiverAddress: String, context: ApplicationContext) {
         // One alert per operand (Q, M, DB5) so each writable area is reported once per flow.
         var operands: [(operand: String, area: UInt8)] = []
         var addresses: [String: [String]] = [:]
@@ -213,27 +219,27 @@ extension S7commParser {
             let list = addresses[operand] ?? []
             let definition = area == 0x82 ? S7Catalogue.writeOutputs : S7Catalogue.writeVar
             raise(definition, target: operand,
-                  message: "\(who) wrote \(S7Names.area(area)) \(list.prefix(8).joined(separator: ", ")) on \(whom) with S7comm write_var.",
+                  message: "\(senderAddress) wrote \(S7Names.area(area)) \(list.prefix(8).joined(separator: ", ")) on \(receiverAddress) with S7comm write_var.",
                   context: context)
         }
     }
 
     func raiseAlerts(userdata: S7Userdata, direction: StreamDirection, context: ApplicationContext) {
         if download?.ended == true { finishDownload(context: context) }
-        let who = sender(direction, context)
-        let whom = receiver(direction, context)
+        let senderAddress = sender(direction, context)
+        let receiverAddress = receiver(direction, context)
         switch (userdata.group, userdata.subfunction) {
         case (0x7, 0x02), (0x7, 0x04):
-            raise(S7Catalogue.setClock, target: "clock", message: "\(who) set the clock of \(whom) with S7comm userdata set_clock.", context: context)
+            raise(S7Catalogue.setClock, target: "clock", message: "\(senderAddress) set the clock of \(receiverAddress) with S7comm userdata set_clock.", context: context)
         case (0x5, 0x01), (0x5, 0x02):
             raise(S7Catalogue.password, target: userdata.subfunctionName,
-                  message: "\(who) sent S7comm userdata \(userdata.subfunctionName) to \(whom).", context: context)
+                  message: "\(senderAddress) sent S7comm userdata \(userdata.subfunctionName) to \(receiverAddress).", context: context)
         default:
             break
         }
     }
 
-    /// Raises one program download alert naming the blocks of the sequence, then forgets it.
+    /// Raises one program download alert naming the blocks of the sequence, then clears the sequence.
     func finishDownload(context: ApplicationContext) {
         guard let sequence = download else { return }
         download = nil

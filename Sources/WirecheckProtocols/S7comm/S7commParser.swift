@@ -329,11 +329,11 @@ public final class S7commParser: ApplicationParser {
             operation = Operation(protocolName: S7commPlusProtocol.name, name: S7Names.plusFunction(function) ?? "function_0x" + S7Names.hex(UInt32(function), digits: 4),
                                   operationClass: Self.plusOperationClass(function), code: Int(function))
         }
-        let what = message.function.map { S7Names.plusFunction($0) ?? "function 0x" + S7Names.hex(UInt32($0), digits: 4) } ?? "a message"
+        let functionText = message.function.map { S7Names.plusFunction($0) ?? "function 0x" + S7Names.hex(UInt32($0), digits: 4) } ?? "a message"
         let kind = message.opcode.flatMap(S7Names.plusOpcode) ?? "PDU"
         // NOTE: S7comm-plus requests and responses are reported one event each, not paired.
         context.transaction(protocolName: S7commPlusProtocol.name, record: message.record(), operation: operation, packets: [context.packet],
-                            message: "\(sender(direction, context)) sent an S7comm-plus \(kind) (\(what), protocol version \(message.version)) to \(receiver(direction, context)).")
+                            message: "\(sender(direction, context)) sent an S7comm-plus \(kind) (\(functionText), protocol version \(message.version)) to \(receiver(direction, context)).")
     }
 
     static func plusOperationClass(_ function: UInt16) -> OperationClass {
