@@ -247,6 +247,27 @@ let getProductNameReplyCIP: [UInt8] = [0x8E, 0x00, 0x00, 0x00, 0x04, 0x54, 0x45,
         #expect(harness.anomalyNames == ["applayer.enip.unknown_command"])
     }
 
+    @Test func unknownCommandErrorReplyIsQuiet() {
+        let harness = ENIPHarness()
+        harness.feed(encapsulation(0x0042, data: [1, 2]))
+        harness.feed(encapsulation(0x0042, status: 0x01), .toClient)
+        #expect(harness.anomalyNames == ["applayer.enip.unknown_command"])
+    }
+
+    @Test func emptyErrorReplyIsNormal() {
+        let harness = ENIPHarness()
+        harness.feed(encapsulation(0x6F, session: 7, data: sendRRData(getProductNameCIP)))
+        harness.feed(encapsulation(0x6F, session: 7, status: 0x64), .toClient)
+        #expect(harness.anomalyNames.isEmpty)
+        #expect(harness.record()?["status"] == .string("invalid_session_handle"))
+    }
+
+    @Test func sendRRDataTooShort() {
+        let harness = ENIPHarness()
+        harness.feed(encapsulation(0x6F, session: 7, data: [0, 0, 0, 0]))
+        #expect(harness.anomalyNames == ["applayer.enip.invalid_length"])
+    }
+
     @Test func registerSessionWrongLength() {
         let harness = ENIPHarness()
         harness.feed(encapsulation(0x65, data: [1, 0, 0, 0, 0, 0]))

@@ -129,6 +129,9 @@ public final class ENIPParser: ApplicationParser {
     private func handleMessage(_ header: ENIPHeader, _ message: UnsafeRawBufferPointer, direction: StreamDirection, context: ApplicationContext) {
         let isRequest = direction == .toServer
         guard let commandName = ENIPNames.command(header.command) else {
+            // A device rejects an unknown command by echoing it with a non-zero status; only the
+            // request itself is the anomaly.
+            guard isRequest || header.status == 0 else { return }
             context.anomaly(ENIPCatalogue.unknownCommand,
                             message: "\(sender(direction, context)) sent EtherNet/IP command 0x\(ENIPNames.hex(UInt32(header.command), digits: 4)), which the encapsulation protocol does not define.",
                             details: ["command": .int(header.command)])
@@ -242,6 +245,8 @@ public final class ENIPParser: ApplicationParser {
     private func parseEncapsulatedCIP(_ header: ENIPHeader, _ message: UnsafeRawBufferPointer, direction: StreamDirection,
                                       context: ApplicationContext) -> (CIPMessage?, UInt16?) {
         let commandName = ENIPNames.commandName(header.command)
+        // An error reply (non-zero status) may carry no command data at all.
+        if header.status != 0, header.length == 0 { return (nil, nil) }
         guard header.length >= 8 else {
             context.anomaly(ENIPCatalogue.invalidLength,
                             message: "\(sender(direction, context)) sent EtherNet/IP \(commandName) with length \(header.length), too short for the interface handle, timeout and item count (8 bytes).",
