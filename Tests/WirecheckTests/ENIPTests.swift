@@ -326,6 +326,17 @@ let getProductNameReplyCIP: [UInt8] = [0x8E, 0x00, 0x00, 0x00, 0x04, 0x54, 0x45,
         #expect(harness.anomalyNames.isEmpty)
     }
 
+    @Test func gapResumesAfterGarbage() {
+        let harness = ENIPHarness()
+        harness.feed(Array(repeating: 0xFF, count: 30))
+        harness.parser.gap(direction: .toServer, length: 100, context: harness.context)
+        harness.buffered[.toServer] = []
+        harness.feed(registerSessionRequest)
+        harness.parser.close(context: harness.context)
+        #expect(harness.anomalyNames == ["applayer.enip.unknown_command"])
+        #expect(harness.record()?["command"] == .string("register_session"))
+    }
+
     @Test func garbageStopsDirection() {
         let harness = ENIPHarness()
         harness.feed(Array(repeating: 0xFF, count: 60))

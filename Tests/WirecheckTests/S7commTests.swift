@@ -411,6 +411,18 @@ func connectedSession(_ harness: S7Harness) {
         #expect(harness.anomalyNames == ["applayer.s7comm.tpkt_invalid_version"])
     }
 
+    @Test func gapResumesAfterBadVersion() {
+        let harness = S7Harness()
+        harness.feed([0x04, 0x00, 0x00, 0x07, 0x02, 0xF0, 0x80])
+        harness.feed(setupCommunicationJob)
+        #expect(harness.transactions.isEmpty)
+        harness.parser.gap(direction: .toServer, length: 100, context: harness.context)
+        harness.feed(setupCommunicationJob)
+        harness.parser.close(context: harness.context)
+        #expect(harness.anomalyNames == ["applayer.s7comm.tpkt_invalid_version"])
+        #expect(harness.record(0)?["function_name"] == .string("setup_communication"))
+    }
+
     @Test func tpktInvalidLength() {
         let harness = S7Harness()
         harness.feed([0x03, 0x00, 0x00, 0x05, 0x02, 0xF0, 0x80])

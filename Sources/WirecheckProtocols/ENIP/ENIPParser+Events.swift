@@ -157,7 +157,7 @@ extension ENIPParser {
     }
 
     /// Raises `definition` the first time `target` is seen on this flow and counts later sightings.
-    func raise(_ definition: AlertDefinition, target: String, message: String, context: ApplicationContext) {
+    func raise(_ definition: AlertDefinition, target: String, message: @autoclosure () -> String, context: ApplicationContext) {
         var key = definition.name + "|" + target
         if alertCounts[key] == nil, alertCounts.count >= Self.maxAlertTargets {
             key = definition.name + "|*"
@@ -165,7 +165,7 @@ extension ENIPParser {
         let count = (alertCounts[key] ?? 0) + 1
         alertCounts[key] = count
         guard count == 1 else { return }
-        context.alert(definition, message: message, details: ["target": .string(target)])
+        context.alert(definition, message: message(), details: ["target": .string(target)])
     }
 
     func sender(_ direction: StreamDirection, _ context: ApplicationContext) -> String {

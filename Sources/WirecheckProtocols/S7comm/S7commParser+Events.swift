@@ -251,7 +251,7 @@ extension S7commParser {
     }
 
     /// Raises `definition` the first time `target` is seen on this flow and counts later sightings.
-    func raise(_ definition: AlertDefinition, target: String, message: String, packets: [PacketReference]? = nil, context: ApplicationContext) {
+    func raise(_ definition: AlertDefinition, target: String, message: @autoclosure () -> String, packets: [PacketReference]? = nil, context: ApplicationContext) {
         var key = definition.name + "|" + target
         if alertCounts[key] == nil, alertCounts.count >= Self.maxAlertTargets {
             key = definition.name + "|*"
@@ -259,6 +259,6 @@ extension S7commParser {
         let count = (alertCounts[key] ?? 0) + 1
         alertCounts[key] = count
         guard count == 1 else { return }
-        context.alert(definition, message: message, packets: packets, details: ["target": .string(target)])
+        context.alert(definition, message: message(), packets: packets, details: ["target": .string(target)])
     }
 }
