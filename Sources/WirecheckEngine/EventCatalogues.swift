@@ -16,5 +16,7 @@ public enum EventCatalogues {
         IEC104Catalogue.self,
         BACnetCatalogue.self,
         OPCUACatalogue.self,
+        ENIPCatalogue.self,
+        S7Catalogue.self,
     ]
 }
