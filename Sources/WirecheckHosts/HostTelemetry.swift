@@ -184,6 +184,7 @@ public final class HostTelemetry {
                 continue
             }
             load = scratch
+            if case .other = outcome {} else { summary.recoveredRecordsUsed += 1 }
             count(outcome, file: file, location: record.location, into: &load, summary: &summary)
         }
     }

@@ -184,6 +184,8 @@ public struct TelemetryFileSummary: Sendable {
     public var problems = 0
     /// EVTX records recovered from free space that were unreadable, incomplete or copies of live records.
     public var skippedRecoveredRecords = 0
+    /// EVTX records recovered from free space that were read into records (included in the counts above).
+    public var recoveredRecordsUsed = 0
     /// Set when the whole file could not be read (not found, gzip failed, not a known format).
     public var error: String?
 
