@@ -193,7 +193,7 @@ enum AuditdEventBuilder {
         let isAccept = syscallText == "accept" || syscallText == "accept4"
             || (number.map { AuditdParser.acceptSyscalls[arch]?.contains($0) ?? false } ?? false)
         let isExecve = syscallText == "execve" || (number != nil && number == execveSyscalls[arch])
-        let source = SourceLocation(file: file, location: "line \(syscall.line)")
+        let source = TelemetrySource(file: file, location: "line \(syscall.line)")
         let process = processDetails(event, syscall: syscall)
 
         if isExecve {

@@ -40,7 +40,7 @@ enum SysmonRecordBuilder {
         if let provider = event.provider, !provider.lowercased().contains("sysmon") {
             return .other
         }
-        let source = SourceLocation(file: file, location: event.location)
+        let source = TelemetrySource(file: file, location: event.location)
         switch event.eventID {
         case SysmonEventID.processCreate:
             return addProcess(event, source: source, to: &load)
@@ -86,7 +86,7 @@ enum SysmonRecordBuilder {
         return text.lowercased()
     }
 
-    private static func addProcess(_ event: SysmonEvent, source: SourceLocation,
+    private static func addProcess(_ event: SysmonEvent, source: TelemetrySource,
                                    to load: inout HostTelemetryLoad) -> RecordOutcome {
         guard let start = time(event) else {
             return .problem("process creation without a valid UtcTime (\(event.fields["UtcTime"] ?? "missing"))")
@@ -103,7 +103,7 @@ enum SysmonRecordBuilder {
         return .process
     }
 
-    private static func addProcessEnd(_ event: SysmonEvent, source: SourceLocation,
+    private static func addProcessEnd(_ event: SysmonEvent, source: TelemetrySource,
                                       to load: inout HostTelemetryLoad) -> RecordOutcome {
         guard let end = time(event) else {
             return .problem("process termination without a valid UtcTime (\(event.fields["UtcTime"] ?? "missing"))")
@@ -118,7 +118,7 @@ enum SysmonRecordBuilder {
         return .processEnd
     }
 
-    private static func addConnection(_ event: SysmonEvent, source: SourceLocation,
+    private static func addConnection(_ event: SysmonEvent, source: TelemetrySource,
                                       to load: inout HostTelemetryLoad) -> RecordOutcome {
         guard let time = time(event) else {
             return .problem("network connection without a valid UtcTime (\(event.fields["UtcTime"] ?? "missing"))")
@@ -154,7 +154,7 @@ enum SysmonRecordBuilder {
         return .connection
     }
 
-    private static func addDNSQuery(_ event: SysmonEvent, source: SourceLocation,
+    private static func addDNSQuery(_ event: SysmonEvent, source: TelemetrySource,
                                     to load: inout HostTelemetryLoad) -> RecordOutcome {
         guard let time = time(event) else {
             return .problem("DNS query without a valid UtcTime (\(event.fields["UtcTime"] ?? "missing"))")

@@ -15,7 +15,7 @@ public enum ConnectionDirection: String, Sendable, Hashable {
 }
 
 /// Where a record came from: the file and the line (text formats) or record number (EVTX).
-public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+public struct TelemetrySource: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     /// `line 12`, `record 40`, `recovered record 3`, or `audit event 58` for an auditd event.
     public var location: String
@@ -42,12 +42,12 @@ public struct ProcessRecord: Sendable, Hashable {
     public var parentCommandLine: String?
     public var start: Timestamp?
     public var end: Timestamp?
-    public var source: SourceLocation
+    public var source: TelemetrySource
 
     public init(hostName: String? = nil, pid: Int? = nil, processGUID: String? = nil, executable: String? = nil,
                 commandLine: String? = nil, user: String? = nil, parentPID: Int? = nil,
                 parentExecutable: String? = nil, parentCommandLine: String? = nil,
-                start: Timestamp? = nil, end: Timestamp? = nil, source: SourceLocation) {
+                start: Timestamp? = nil, end: Timestamp? = nil, source: TelemetrySource) {
         self.hostName = hostName
         self.pid = pid
         self.processGUID = processGUID
@@ -85,13 +85,13 @@ public struct ConnectionRecord: Sendable, Hashable {
     public var parentPID: Int?
     /// True for auditd connects that returned EINPROGRESS (`success=no exit=-115`): the SYN was sent.
     public var inProgress: Bool
-    public var source: SourceLocation
+    public var source: TelemetrySource
 
     public init(time: Timestamp, transport: TelemetryTransport, localAddress: IPAddress?, localPort: UInt16?,
                 remoteAddress: IPAddress, remotePort: UInt16, direction: ConnectionDirection,
                 hostName: String? = nil, pid: Int? = nil, processGUID: String? = nil, executable: String? = nil,
                 user: String? = nil, commandLine: String? = nil, parentPID: Int? = nil,
-                inProgress: Bool = false, source: SourceLocation) {
+                inProgress: Bool = false, source: TelemetrySource) {
         self.time = time
         self.transport = transport
         self.localAddress = localAddress
@@ -123,10 +123,10 @@ public struct DNSQueryRecord: Sendable, Hashable {
     public var addresses: [IPAddress]
     /// CNAME targets from QueryResults entries written `type:  5 name`.
     public var canonicalNames: [String]
-    public var source: SourceLocation
+    public var source: TelemetrySource
 
     public init(time: Timestamp, hostName: String?, pid: Int?, processGUID: String?, executable: String?,
-                queryName: String, addresses: [IPAddress], canonicalNames: [String], source: SourceLocation) {
+                queryName: String, addresses: [IPAddress], canonicalNames: [String], source: TelemetrySource) {
         self.time = time
         self.hostName = hostName
         self.pid = pid

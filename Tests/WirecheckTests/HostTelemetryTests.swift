@@ -468,3 +468,102 @@ private func time(_ text: String) -> Timestamp {
         #expect(TimeParser.parse("yesterday") == nil)
     }
 }
+
+/// Reads the public telemetry samples kept outside the repository, when they are present, and
+/// compares record counts with the event-id counts their manifest lists.
+@Suite struct HostTelemetrySampleFileTests {
+    /// The first `shared/telemetry` folder beside the package root or one of its ancestors, so
+    /// the tests find the samples from the main checkout and from a worktree below it.
+    static let samplesPath: String? = {
+        var folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        while folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+            let candidate = folder.appendingPathComponent("shared/telemetry").path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    static var samplesPresent: Bool { samplesPath != nil }
+
+    /// Sysmon event-id counts per file from the manifest's `event_ids_or_record_types_present` column.
+    static func manifestCounts(_ root: String) -> [String: [Int: Int]] {
+        guard let text = try? String(contentsOfFile: root + "/MANIFEST.tsv", encoding: .utf8) else { return [:] }
+        var result: [String: [Int: Int]] = [:]
+        let rows = text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+        guard let header = rows.first,
+              let pathColumn = header.firstIndex(of: "local_path"),
+              let countColumn = header.firstIndex(of: "event_ids_or_record_types_present") else { return [:] }
+        for row in rows.dropFirst() where row.count > max(pathColumn, countColumn) {
+            var counts: [Int: Int] = [:]
+            for item in row[countColumn].split(separator: ";") {
+                let entry = item.trimmingCharacters(in: .whitespaces)
+                guard entry.hasPrefix("Sysmon:") else { continue }
+                let parts = entry.dropFirst(7).split(separator: "=")
+                if parts.count == 2, let id = Int(parts[0]), let count = Int(parts[1]) { counts[id] = count }
+            }
+            if !counts.isEmpty { result[String(row[pathColumn])] = counts }
+        }
+        return result
+    }
+
+    @Test(.enabled(if: samplesPresent)) func everySampleReadWithoutCrash() throws {
+        let root = try #require(Self.samplesPath)
+        let load = HostTelemetry.load(paths: [root])
+        let telemetryFiles = load.files.filter { !$0.file.contains("/paired-captures/") && !$0.file.hasSuffix(".md") && !$0.file.hasSuffix(".tsv") }
+        #expect(telemetryFiles.count >= 50)
+        for file in telemetryFiles {
+            let name = (file.file as NSString).lastPathComponent
+            print("telemetry sample \(name): format \(file.format.rawValue), processes \(file.processRecords), ends \(file.processEndRecords), connections \(file.connectionRecords), dns \(file.dnsQueryRecords), other \(file.otherRecords), problems \(file.problems), recovered used \(file.recoveredRecordsUsed) skipped \(file.skippedRecoveredRecords)\(file.error.map { ", error: " + $0 } ?? "")")
+        }
+        // Every file in these folders holds telemetry the reader supports.
+        for file in telemetryFiles where ["/evtx/", "/xml/", "/ecs-json/", "/nxlog-json/", "/flat-json/", "/winlogbeat6-json/", "/loganalytics-json/"].contains(where: file.file.contains) {
+            #expect(file.error == nil, "\(file.file): \(file.error ?? "")")
+        }
+        #expect(load.connections.count > 500)
+        #expect(load.processes.count > 600)
+    }
+
+    @Test(.enabled(if: samplesPresent)) func recordCountsMatchManifest() throws {
+        let root = try #require(Self.samplesPath)
+        let expected = Self.manifestCounts(root)
+        #expect(!expected.isEmpty)
+        var agreeing = 0
+        for (relative, counts) in expected.sorted(by: { $0.key < $1.key }) {
+            let load = HostTelemetry.load(paths: [root + "/" + relative])
+            let summary = try #require(load.files.first)
+            let recovered = summary.recoveredRecordsUsed
+            let pairs: [(Int, Int)] = [
+                (SysmonEventID.processCreate, summary.processRecords),
+                (SysmonEventID.networkConnect, summary.connectionRecords),
+                (SysmonEventID.processTerminate, summary.processEndRecords),
+                (SysmonEventID.dnsQuery, summary.dnsQueryRecords),
+            ]
+            var fileAgrees = true
+            for (id, actual) in pairs {
+                guard let want = counts[id] else { continue }
+                // Records recovered from free space come on top of the manifest's live counts.
+                let ok = actual >= want && actual - recovered <= want
+                #expect(ok, "\(relative): Sysmon EID \(id) manifest \(want), read \(actual) (\(recovered) recovered)")
+                fileAgrees = fileAgrees && ok
+            }
+            if fileAgrees { agreeing += 1 }
+        }
+        print("telemetry manifest agreement: \(agreeing) of \(expected.count) files")
+    }
+
+    @Test(.enabled(if: samplesPresent)) func pairedCaptureJoinsRubeusKerberos() throws {
+        let root = try #require(Self.samplesPath)
+        let load = HostTelemetry.load(paths: [root + "/nxlog-json/empire_shell_rubeus_asktgt_ptt_2020-09-21223848.json"])
+        let attributor = ProcessAttributor(telemetry: load)
+        // The capture's Kerberos flow starts at 02:39:13.126, 0.87 s after Sysmon's UtcTime.
+        let attribution = try #require(attributor.attribute(
+            transport: .tcp, clientIP: IPAddress("172.18.39.6")!, clientPort: 53409,
+            serverIP: IPAddress("172.18.38.5")!, serverPort: 88, start: TimeParser.parse("2020-09-22 02:39:13.126")!))
+        #expect(attribution.executable == "C:\\Users\\sbeavers\\Desktop\\Rubeus.exe")
+        #expect(attribution.method == .exact)
+        #expect(attribution.dnsQuery == "MORDORDC.theshire.local")
+        #expect(attribution.parentExecutable == "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
+        #expect(attribution.commandLine?.contains("asktgt") == true)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import Testing
+import WirecheckCore
+@testable import WirecheckHosts
+
+private let engineering = IPAddress("10.0.0.5")!
+private let plc = IPAddress("10.0.0.20")!
+private let base = Timestamp(seconds: 1_700_000_000, nanoseconds: 0)
+
+private func source(_ line: Int) -> TelemetrySource {
+    TelemetrySource(file: "test", location: "line \(line)")
+}
+
+private func connection(at offset: Double, localPort: UInt16 = 50000, pid: Int = 4242, guid: String? = nil,
+                        executable: String = "C:\\Tools\\modpoll.exe", host: String = "eng-ws",
+                        direction: ConnectionDirection = .initiated, line: Int = 1) -> ConnectionRecord {
+    ConnectionRecord(time: base.adding(seconds: offset), transport: .tcp,
+                     localAddress: direction == .initiated ? engineering : plc,
+                     localPort: direction == .initiated ? localPort : 502,
+                     remoteAddress: direction == .initiated ? plc : engineering,
+                     remotePort: direction == .initiated ? 502 : localPort,
+                     direction: direction, hostName: host, pid: pid, processGUID: guid, executable: executable,
+                     user: "PLANT\\engineer", source: source(line))
+}
+
+private func telemetry(connections: [ConnectionRecord], processes: [ProcessRecord] = [],
+                       dns: [DNSQueryRecord] = []) -> HostTelemetryLoad {
+    var load = HostTelemetryLoad()
+    load.connections = connections
+    load.processes = processes
+    load.dnsQueries = dns
+    return load
+}
+
+private func attribute(_ attributor: ProcessAttributor, at offset: Double, clientPort: UInt16 = 50000) -> Attribution? {
+    attributor.attribute(transport: .tcp, clientIP: engineering, clientPort: clientPort, serverIP: plc, serverPort: 502,
+                         start: base.adding(seconds: offset))
+}
+
+@Suite struct ProcessAttributionTests {
+    @Test func exactMatch() throws {
+        let parent = ProcessRecord(hostName: "eng-ws", pid: 100, executable: "C:\\Windows\\System32\\cmd.exe", source: source(1))
+        let child = ProcessRecord(hostName: "eng-ws", pid: 4242, executable: "C:\\Tools\\modpoll.exe",
+                                  commandLine: "modpoll -r 40 10.0.0.20", user: "PLANT\\engineer", parentPID: 100,
+                                  start: base.adding(seconds: -2), source: source(2))
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 0.4, line: 3)], processes: [parent, child]))
+        let attribution = try #require(attribute(attributor, at: 0))
+        #expect(attribution.method == .exact)
+        #expect(attribution.pid == 4242)
+        #expect(attribution.executable == "C:\\Tools\\modpoll.exe")
+        #expect(attribution.commandLine == "modpoll -r 40 10.0.0.20")
+        #expect(attribution.user == "PLANT\\engineer")
+        #expect(attribution.parentPID == 100)
+        #expect(attribution.parentExecutable == "C:\\Windows\\System32\\cmd.exe")
+        #expect(attribution.hostName == "eng-ws")
+        #expect(attribution.direction == .initiated)
+        #expect(abs(attribution.deltaSeconds - 0.4) < 1e-9)
+        #expect(attribution.connection.source.location == "line 3")
+    }
+
+    @Test func withinSkewTolerance() throws {
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: -3.5)]))
+        let attribution = try #require(attribute(attributor, at: 0))
+        #expect(attribution.method == .withinSkew)
+        #expect(abs(attribution.deltaSeconds + 3.5) < 1e-9)
+    }
+
+    @Test func beyondSkewNoMatch() {
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 5.5)]))
+        #expect(attribute(attributor, at: 0) == nil)
+        let wider = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 5.5)]), clockSkewTolerance: 10)
+        #expect(attribute(wider, at: 0)?.method == .withinSkew)
+    }
+
+    @Test func portReusePicksNearestRecord() throws {
+        let first = connection(at: 0, pid: 1000, executable: "C:\\old.exe", line: 1)
+        let second = connection(at: 4, pid: 2000, executable: "C:\\new.exe", line: 2)
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [first, second]))
+        #expect(attribute(attributor, at: 0.2)?.pid == 1000)
+        #expect(attribute(attributor, at: 3.9)?.pid == 2000)
+    }
+
+    @Test func portReuseRespectsProcessLifetime() throws {
+        // The nearer record's process had already exited when the flow started.
+        let exited = ProcessRecord(hostName: "eng-ws", pid: 1000, processGUID: "{a}", start: base.adding(seconds: -100),
+                                   end: base.adding(seconds: -20), source: source(1))
+        let running = ProcessRecord(hostName: "eng-ws", pid: 2000, processGUID: "{b}", start: base.adding(seconds: -10), source: source(2))
+        let attributor = ProcessAttributor(telemetry: telemetry(
+            connections: [connection(at: 0.1, pid: 1000, guid: "{a}"), connection(at: 3, pid: 2000, guid: "{b}")],
+            processes: [exited, running]))
+        let attribution = try #require(attribute(attributor, at: 0))
+        #expect(attribution.pid == 2000)
+        #expect(attribution.method == .withinSkew)
+    }
+
+    @Test func unknownHostNoMatch() {
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 0)]))
+        let result = attributor.attribute(transport: .tcp, clientIP: IPAddress("10.0.0.99")!, clientPort: 50000,
+                                          serverIP: plc, serverPort: 502, start: base)
+        #expect(result == nil)
+        // Same ports, other transport: no match either.
+        let udp = attributor.attribute(transport: .udp, clientIP: engineering, clientPort: 50000, serverIP: plc, serverPort: 502, start: base)
+        #expect(udp == nil)
+    }
+
+    @Test func serverEndFromAcceptedRecord() throws {
+        let accepted = connection(at: 0.2, pid: 4, executable: "C:\\OPC\\server.exe", host: "plc-gw", direction: .accepted)
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [accepted]))
+        let attribution = try #require(attribute(attributor, at: 0))
+        #expect(attribution.direction == .accepted)
+        #expect(attribution.hostName == "plc-gw")
+        #expect(attribution.executable == "C:\\OPC\\server.exe")
+    }
+
+    @Test func bothLoopbackEnds() throws {
+        let loopback = IPAddress("127.0.0.1")!
+        let client = ConnectionRecord(time: base, transport: .tcp, localAddress: loopback, localPort: 49675,
+                                      remoteAddress: loopback, remotePort: 9299, direction: .initiated, hostName: "w10",
+                                      pid: 7836, executable: "C:\\nc.exe", source: source(1))
+        let server = ConnectionRecord(time: base.adding(seconds: 0.01), transport: .tcp, localAddress: loopback, localPort: 9299,
+                                      remoteAddress: loopback, remotePort: 49675, direction: .accepted, hostName: "w10",
+                                      pid: 5252, executable: "C:\\FXSSVC.exe", source: source(2))
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [client, server]))
+        let ends = attributor.attributeEnds(transport: .tcp, clientIP: loopback, clientPort: 49675,
+                                            serverIP: loopback, serverPort: 9299, start: base)
+        #expect(ends.client?.pid == 7836)
+        #expect(ends.client?.direction == .initiated)
+        #expect(ends.server?.pid == 5252)
+        #expect(ends.server?.direction == .accepted)
+        let single = attributor.attribute(transport: .tcp, clientIP: loopback, clientPort: 49675,
+                                          serverIP: loopback, serverPort: 9299, start: base)
+        #expect(single?.pid == 7836)
+    }
+
+    @Test func auditdRemoteEndpointMatch() throws {
+        let record = ConnectionRecord(time: base.adding(seconds: 0.3), transport: .tcp, localAddress: nil, localPort: nil,
+                                      remoteAddress: plc, remotePort: 502, direction: .initiated, hostName: "hist-01",
+                                      pid: 3100, executable: "/usr/bin/python3.11", commandLine: "python3 poll.py",
+                                      inProgress: true, source: source(9))
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [record]))
+        let attribution = try #require(attribute(attributor, at: 0, clientPort: 41234))
+        #expect(attribution.method == .remoteEndpoint)
+        #expect(attribution.pid == 3100)
+        #expect(attribution.commandLine == "python3 poll.py")
+        #expect(attribute(attributor, at: 9, clientPort: 41234) == nil)
+    }
+
+    @Test func dnsNameForRemoteAddress() throws {
+        let query = DNSQueryRecord(time: base.adding(seconds: -1), hostName: "eng-ws", pid: 4242, processGUID: nil,
+                                   executable: nil, queryName: "plc-line2.plant.local", addresses: [plc],
+                                   canonicalNames: [], source: source(1))
+        let otherProcess = DNSQueryRecord(time: base.adding(seconds: -0.5), hostName: "eng-ws", pid: 9, processGUID: nil,
+                                          executable: nil, queryName: "wrong.plant.local", addresses: [plc],
+                                          canonicalNames: [], source: source(2))
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 0)], dns: [query, otherProcess]))
+        #expect(attribute(attributor, at: 0)?.dnsQuery == "plc-line2.plant.local")
+    }
+
+    @Test func eveFieldsNested() throws {
+        let process = ProcessRecord(hostName: "eng-ws", pid: 4242, commandLine: "modpoll -r 40", parentExecutable: "C:\\cmd.exe",
+                                    start: base.adding(seconds: -5), source: source(1))
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 1.5, guid: nil)], processes: [process]))
+        let attribution = try #require(attribute(attributor, at: 0))
+        let fields = attributor.eveFields(attribution)
+        guard case .object(let processObject)? = fields["process"] else {
+            Issue.record("process is not an object")
+            return
+        }
+        #expect(processObject["pid"] == .int(4242))
+        #expect(processObject["executable"] == .wire(Array("C:\\Tools\\modpoll.exe".utf8)))
+        #expect(processObject["command_line"] == .wire(Array("modpoll -r 40".utf8)))
+        #expect(processObject["user"] == .string("PLANT\\engineer"))
+        #expect(processObject["parent"] == .object(["executable": .wire(Array("C:\\cmd.exe".utf8))]))
+        guard case .object(let match)? = processObject["match"] else {
+            Issue.record("process.match is not an object")
+            return
+        }
+        #expect(match["method"] == .string("within_skew"))
+        #expect(match["delta_seconds"] == .double(1.5))
+        #expect(match["direction"] == .string("initiated"))
+        #expect(match["source"] == .string("test line 1"))
+        #expect(fields["host"] == .object(["name": .string("eng-ws")]))
+        #expect(fields["dns"] == nil)
+    }
+
+    @Test func coverageSummary() {
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 0)]))
+        let hmi = IPAddress("10.0.0.7")!
+        var flows: [(client: IPAddress, server: IPAddress, attributed: Bool, isICS: Bool)] = []
+        flows.append((engineering, plc, true, true))
+        for _ in 0..<5 { flows.append((engineering, plc, false, true)) }
+        flows.append((hmi, plc, false, false))
+        let coverage = attributor.coverage(flows: flows)
+        #expect(coverage.hostsWithTelemetry == [engineering])
+        #expect(coverage.hostsWithoutTelemetry == [hmi, plc])
+        #expect(coverage.poorlyJoinedHosts == [TelemetryCoverage.HostJoinRate(address: engineering, flows: 6, attributedFlows: 1)])
+        #expect(coverage.icsFlows == 6)
+        #expect(coverage.attributedICSFlows == 1)
+        #expect(coverage.attributedICSShare == 1.0 / 6.0)
+    }
+
+    @Test func coverageWellJoinedHostNotListed() {
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 0)]))
+        let flows = Array(repeating: (client: engineering, server: plc, attributed: true, isICS: false), count: 6)
+        let coverage = attributor.coverage(flows: flows)
+        #expect(coverage.poorlyJoinedHosts.isEmpty)
+        #expect(coverage.attributedICSShare == nil)
+    }
+
+    @Test func joinScalesLinearly() {
+        // 200,000 records on distinct ports; each lookup touches one dictionary bucket.
+        let records = (0..<200_000).map { index in
+            connection(at: Double(index % 100), localPort: UInt16(1024 + index % 60_000), pid: index, line: index)
+        }
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: records))
+        var matched = 0
+        for index in 0..<200_000 where attribute(attributor, at: Double(index % 100), clientPort: UInt16(1024 + index % 60_000)) != nil {
+            matched += 1
+        }
+        #expect(matched == 200_000)
+    }
+}
