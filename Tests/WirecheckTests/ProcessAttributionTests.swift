@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WirecheckCore
 @testable import WirecheckHosts
+import CPcap
 
 private let engineering = IPAddress("10.0.0.5")!
 private let plc = IPAddress("10.0.0.20")!
@@ -218,5 +219,101 @@ private func attribute(_ attributor: ProcessAttributor, at offset: Double, clien
             matched += 1
         }
         #expect(matched == 200_000)
+    }
+}
+
+/// Joins the loopback capture made by Scripts/fixtures/paired_telemetry.py to the Sysmon XML and
+/// audit log written alongside it, and checks each Modbus connection finds the true process.
+@Suite struct PairedFixtureAttributionTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/hosts")
+
+    /// One TCP SYN from the capture: the flow's client and server and its start time.
+    struct SYN {
+        var client: IPAddress
+        var clientPort: UInt16
+        var server: IPAddress
+        var serverPort: UInt16
+        var time: Timestamp
+    }
+
+    /// Reads the SYN packets of an Ethernet/IPv4 capture by fixed offsets; a test helper only.
+    static func synPackets(_ path: String) throws -> [SYN] {
+        var errorBuffer = [CChar](repeating: 0, count: 256)
+        let handle = try #require(pcap_open_offline(path, &errorBuffer))
+        defer { pcap_close(handle) }
+        #expect(pcap_datalink(handle) == 1, "expected an Ethernet capture")
+        var result: [SYN] = []
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while pcap_next_ex(handle, &header, &data) == 1 {
+            guard let header, let data else { continue }
+            let bytes = Array(UnsafeBufferPointer(start: data, count: Int(header.pointee.caplen)))
+            guard bytes.count >= 54, bytes[12] == 0x08, bytes[13] == 0x00, bytes[23] == 6 else { continue }
+            let ipHeaderLength = Int(bytes[14] & 0x0f) * 4
+            let tcp = 14 + ipHeaderLength
+            guard bytes.count >= tcp + 14, bytes[tcp + 13] & 0x12 == 0x02 else { continue }
+            func address(_ offset: Int) -> IPAddress {
+                .v4(UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3]))
+            }
+            func port(_ offset: Int) -> UInt16 { UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1]) }
+            let time = Timestamp(seconds: Int64(header.pointee.ts.tv_sec), nanoseconds: Int64(header.pointee.ts.tv_usec) * 1000)
+            result.append(SYN(client: address(26), clientPort: port(tcp), server: address(30), serverPort: port(tcp + 2), time: time))
+        }
+        return result
+    }
+
+    /// Expected owners from paired_expected.tsv: (local port, peer port) -> (pid, command line).
+    static func expectedOwners() throws -> [String: (pid: Int, commandLine: String)] {
+        let text = try String(contentsOf: fixtures.appendingPathComponent("paired_expected.tsv"), encoding: .utf8)
+        var owners: [String: (Int, String)] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard columns.count == 5, let pid = Int(columns[0]) else { continue }
+            owners["\(columns[1])>\(columns[2])"] = (pid, String(columns[4]))
+        }
+        return owners
+    }
+
+    @Test func sysmonJoinsEveryModbusConnection() throws {
+        let syns = try Self.synPackets(Self.fixtures.appendingPathComponent("paired_loopback.pcap").path)
+        #expect(syns.count == 4)
+        let owners = try Self.expectedOwners()
+        let load = HostTelemetry.load(paths: [Self.fixtures.appendingPathComponent("paired_sysmon.xml").path])
+        #expect(load.problemCount == 0)
+        let attributor = ProcessAttributor(telemetry: load)
+        for syn in syns {
+            let ends = attributor.attributeEnds(transport: .tcp, clientIP: syn.client, clientPort: syn.clientPort,
+                                                serverIP: syn.server, serverPort: syn.serverPort, start: syn.time)
+            let clientOwner = try #require(owners["\(syn.clientPort)>\(syn.serverPort)"])
+            let serverOwner = try #require(owners["\(syn.serverPort)>\(syn.clientPort)"])
+            #expect(ends.client?.pid == clientOwner.pid, "client port \(syn.clientPort)")
+            #expect(ends.client?.method == .exact)
+            // The expected table writes newlines inside `python3 -c` code as spaces.
+            #expect(ends.client?.commandLine?.replacingOccurrences(of: "\n", with: " ") == clientOwner.commandLine)
+            #expect(ends.client?.executable?.hasSuffix("python3.11") == true)
+            #expect(ends.server?.pid == serverOwner.pid, "server side of client port \(syn.clientPort)")
+            #expect(ends.server?.direction == .accepted)
+        }
+    }
+
+    @Test func auditdJoinsEveryModbusConnection() throws {
+        let syns = try Self.synPackets(Self.fixtures.appendingPathComponent("paired_loopback.pcap").path)
+        let owners = try Self.expectedOwners()
+        let load = HostTelemetry.load(paths: [Self.fixtures.appendingPathComponent("paired_audit.log").path])
+        #expect(load.problemCount == 0)
+        #expect(load.connections.count == 8)
+        let attributor = ProcessAttributor(telemetry: load)
+        for syn in syns {
+            let ends = attributor.attributeEnds(transport: .tcp, clientIP: syn.client, clientPort: syn.clientPort,
+                                                serverIP: syn.server, serverPort: syn.serverPort, start: syn.time)
+            let clientOwner = try #require(owners["\(syn.clientPort)>\(syn.serverPort)"])
+            let serverOwner = try #require(owners["\(syn.serverPort)>\(syn.clientPort)"])
+            // connect() records name only the server, so the client end is found by time.
+            #expect(ends.client?.pid == clientOwner.pid, "client port \(syn.clientPort)")
+            #expect(ends.client?.method == .remoteEndpoint)
+            #expect(ends.client?.hostName == "wirecheck-lab")
+            #expect(ends.server?.pid == serverOwner.pid)
+        }
     }
 }
