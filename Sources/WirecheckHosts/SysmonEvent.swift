@@ -63,6 +63,13 @@ enum SysmonRecordBuilder {
         return trimmed
     }
 
+    /// Returns a command line as written, keeping surrounding spaces, or nil when it is missing,
+    /// empty or `-`.
+    static func commandLine(_ event: SysmonEvent, _ name: String) -> String? {
+        guard value(event, name) != nil else { return nil }
+        return event.fields[name]
+    }
+
     static func time(_ event: SysmonEvent) -> Timestamp? {
         if let text = value(event, "UtcTime"), let time = TimeParser.parse(text) { return time }
         if let text = event.systemTime, let time = TimeParser.parse(text) { return time }
@@ -93,9 +100,9 @@ enum SysmonRecordBuilder {
         }
         let record = ProcessRecord(
             hostName: event.computer, pid: pid(event, "ProcessId"), processGUID: guid(event, "ProcessGuid"),
-            executable: image(event), commandLine: value(event, "CommandLine"), user: value(event, "User"),
+            executable: image(event), commandLine: commandLine(event, "CommandLine"), user: value(event, "User"),
             parentPID: pid(event, "ParentProcessId"), parentExecutable: image(event, "ParentImage"),
-            parentCommandLine: value(event, "ParentCommandLine"), start: start, end: nil, source: source)
+            parentCommandLine: commandLine(event, "ParentCommandLine"), start: start, end: nil, source: source)
         guard record.pid != nil || record.processGUID != nil else {
             return .problem("process creation with neither ProcessId nor ProcessGuid")
         }
