@@ -8,8 +8,8 @@ import WirecheckCore
 /// 32-bit counter wraps does not merge two events.
 struct AuditdParser {
     /// Limit on events waiting for more records, so a log without EOE records cannot fill
-    /// memory. Audit records of one event are written together, so 4096 pending events covers
-    /// any interleaving seen in practice; the oldest is completed when the limit is reached.
+    /// memory. When it is reached, the oldest event is completed. The value is an estimate:
+    /// the kernel writes the records of one event together, so few events are pending at once.
     static let maxPendingEvents = 4096
 
     /// One audit record: its type and key=value fields.
@@ -97,7 +97,7 @@ struct AuditdParser {
         }
     }
 
-    private func parseLine(_ line: Substring, number: Int) -> Result<(String, Event, Record), SysmonXML.XMLEventError> {
+    private func parseLine(_ line: Substring, number: Int) -> Result<(String, Event, Record), TelemetryReadError> {
         var rest = line
         var node: String?
         if rest.hasPrefix("node=") {
@@ -313,7 +313,7 @@ struct SocketAddress: Equatable {
 
     /// Decodes the hex `saddr`. Returns nil for families without an IP peer (AF_UNIX, AF_NETLINK),
     /// or an error naming the family or length that is wrong.
-    static func decode(hex: String) -> Result<SocketAddress?, SysmonXML.XMLEventError> {
+    static func decode(hex: String) -> Result<SocketAddress?, TelemetryReadError> {
         guard let bytes = AuditdEventBuilder.hexBytes(hex) else {
             return .failure(.init(reason: "SOCKADDR saddr '\(hex.prefix(40))' is not hex"))
         }

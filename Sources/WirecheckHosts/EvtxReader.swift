@@ -19,7 +19,7 @@ enum EvtxReader {
     private static let openRead: Int32 = 1
 
     /// Returns the records, or a message when the file cannot be opened.
-    static func read(path: String) -> Result<[Record], SysmonXML.XMLEventError> {
+    static func read(path: String) -> Result<[Record], TelemetryReadError> {
         var error: UnsafeMutablePointer<libevtx_error_t>?
         var file: UnsafeMutablePointer<libevtx_file_t>?
         guard libevtx_file_initialize(&file, &error) == 1, let handle = file else {

@@ -3,11 +3,11 @@ import Foundation
 /// Reads host telemetry files into process, connection and DNS records.
 public final class HostTelemetry {
     /// Limit on the decompressed size of a .gz file, so a gzip bomb cannot exhaust memory.
-    /// The largest real export seen (a Mordor Winlogbeat 6 capture) is 57 MB.
+    /// Public Winlogbeat 6 exports of attack simulations reach 57 MB uncompressed.
     public static let maxDecompressedBytes = 1 << 30
 
     /// Reads every file in `paths`, descending into folders, and detects each file's format from
-    /// its content. Unreadable files and records are reported in the result, never thrown.
+    /// its content. Unreadable files and records are listed in the result rather than thrown.
     public static func load(paths: [String]) -> HostTelemetryLoad {
         var load = HostTelemetryLoad()
         for file in expand(paths: paths, load: &load) {
@@ -252,10 +252,11 @@ public final class HostTelemetry {
 
     /// Decompresses with `gzip -dc`, since the package does not link zlib. Returns the output and
     /// a warning when gzip failed after producing output (a truncated archive).
-    private static func gunzip(_ file: String) -> Result<(Data, String?), SysmonXML.XMLEventError> {
+    private static func gunzip(_ file: String) -> Result<(Data, String?), TelemetryReadError> {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/gzip")
         process.arguments = ["-dc", "--", file]
+
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -265,6 +266,7 @@ public final class HostTelemetry {
         } catch {
             return .failure(.init(reason: "cannot run /bin/gzip to decompress the file (\(error)); decompress it with gunzip first"))
         }
+
         var data = Data()
         let handle = output.fileHandleForReading
         while true {
@@ -277,6 +279,7 @@ public final class HostTelemetry {
                 return .failure(.init(reason: "decompressed size exceeds \(maxDecompressedBytes) bytes; split the file"))
             }
         }
+
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingWhitespace().replacingNewlines()
         process.waitUntilExit()

@@ -1,13 +1,13 @@
 import WirecheckCore
 
-/// How a flow was matched to a connection record.
+/// The way a flow was matched to a connection record.
 public enum AttributionMethod: String, Sendable {
     /// Same 5-tuple and the record within `ProcessAttributor.exactWindow` seconds of the flow start.
     case exact
     /// Same 5-tuple, further apart than the exact window but within the clock skew tolerance.
     case withinSkew = "within_skew"
-    /// Only the remote address and port matched, because the record has no local side (auditd
-    /// logs only the peer of a connect or accept); the nearest record in time was taken.
+    /// Only the remote address and port matched, because the record has no local side. auditd
+    /// logs only the peer of a connect or accept, so the nearest record in time is taken.
     case remoteEndpoint = "remote_endpoint"
 }
 
@@ -38,7 +38,7 @@ public struct FlowAttribution: Sendable {
     public var server: Attribution?
 }
 
-/// Matches flows to the processes that host telemetry says owned their sockets.
+/// Matches flows to the processes that host telemetry records as owners of their sockets.
 ///
 /// Records are indexed by 5-tuple (and by remote endpoint for records without a local side), so
 /// each lookup costs one dictionary access plus a scan of the records that share the key.
@@ -173,8 +173,9 @@ public final class ProcessAttributor {
         return FlowAttribution(client: client, server: server)
     }
 
-    /// Picks the record nearest the flow start within the skew tolerance whose process was
-    /// alive then (when its lifetime is known); `method` is forced for remote-endpoint matches.
+    /// Picks the record nearest the flow start within the skew tolerance. When the process
+    /// lifetime is known, the process must have been alive at the flow start. A non-nil
+    /// `method` replaces the exact/within-skew choice, for remote-endpoint matches.
     private func bestMatch(_ candidates: [Int], start: Timestamp, method: AttributionMethod?) -> Attribution? {
         var best: (index: Int, delta: Double, process: ProcessInfo?)?
         for index in candidates {
@@ -253,7 +254,7 @@ public final class ProcessAttributor {
             "method": .string(attribution.method.rawValue),
             "delta_seconds": .double(roundedDelta),
             "direction": .string(attribution.direction.rawValue),
-            "source": .string(attribution.connection.source.description),
+            "record": .string(attribution.connection.source.description),
         ]))
         var fields = JSONObject()
         fields.set("process", .object(process))

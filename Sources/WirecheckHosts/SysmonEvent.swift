@@ -24,7 +24,7 @@ enum SysmonEventID {
     static let dnsQuery = 22
 }
 
-/// What happened to one event handed to `SysmonRecordBuilder`.
+/// The outcome of handing one event to `SysmonRecordBuilder`.
 enum RecordOutcome {
     case process
     case processEnd
@@ -213,9 +213,10 @@ extension IPAddress {
         return self
     }
 
-    /// Returns the IPv4 address hidden in an address Sysmon 9.01 wrote as IPv6 from the bytes of
-    /// an IPv4 socket address (the IPv4 address is the first four bytes, the rest is garbage,
-    /// for example `a00:20f:0:0:18a2:6e00:e0:ffff` for 10.0.2.15), or nil for a plausible IPv6.
+    /// Returns the IPv4 address hidden in an address Sysmon 9.01 wrote as IPv6, or nil for a
+    /// plausible IPv6 address. Sysmon 9.01 printed the bytes of an IPv4 socket address as IPv6,
+    /// so the first four bytes are the IPv4 address and the rest is garbage: for example
+    /// `a00:20f:0:0:18a2:6e00:e0:ffff` is 10.0.2.15.
     ///
     /// NOTE: only addresses outside every assigned IPv6 block are repaired (not 2000::/3,
     /// fc00::/7, fe80::/10, ff00::/8 or ::/64), so an IPv4 address from 32.0.0.0 to 63.255.255.255

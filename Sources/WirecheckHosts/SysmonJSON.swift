@@ -17,7 +17,7 @@ enum SysmonJSON {
     }
 
     /// Converts one JSON object into a Sysmon event, or returns a reason it cannot be used.
-    static func event(from object: [String: Any], flavour: TelemetryFormat, location: String) -> Result<SysmonEvent, SysmonXML.XMLEventError> {
+    static func event(from object: [String: Any], flavour: TelemetryFormat, location: String) -> Result<SysmonEvent, TelemetryReadError> {
         switch flavour {
         case .ecsJSON: return ecsEvent(object, location: location)
         case .winlogbeat6JSON: return winlogbeat6Event(object, location: location)
@@ -64,7 +64,7 @@ enum SysmonJSON {
         return fields
     }
 
-    private static func ecsEvent(_ object: [String: Any], location: String) -> Result<SysmonEvent, SysmonXML.XMLEventError> {
+    private static func ecsEvent(_ object: [String: Any], location: String) -> Result<SysmonEvent, TelemetryReadError> {
         guard let id = eventID(path(object, "winlog.event_id")) else {
             return .failure(.init(reason: "ECS record with a missing or invalid winlog.event_id"))
         }
@@ -102,7 +102,7 @@ enum SysmonJSON {
                                     systemTime: text(object["@timestamp"]), fields: fields, location: location))
     }
 
-    private static func winlogbeat6Event(_ object: [String: Any], location: String) -> Result<SysmonEvent, SysmonXML.XMLEventError> {
+    private static func winlogbeat6Event(_ object: [String: Any], location: String) -> Result<SysmonEvent, TelemetryReadError> {
         guard let id = eventID(object["event_id"]) else {
             return .failure(.init(reason: "Winlogbeat 6 record with a missing or invalid event_id"))
         }
@@ -112,7 +112,7 @@ enum SysmonJSON {
                                     location: location))
     }
 
-    private static func flatEvent(_ object: [String: Any], location: String) -> Result<SysmonEvent, SysmonXML.XMLEventError> {
+    private static func flatEvent(_ object: [String: Any], location: String) -> Result<SysmonEvent, TelemetryReadError> {
         guard let id = eventID(object["EventID"]) else {
             return .failure(.init(reason: "record with an invalid EventID '\(text(object["EventID"]) ?? "?")'"))
         }
@@ -123,7 +123,7 @@ enum SysmonJSON {
                                     location: location))
     }
 
-    private static func logAnalyticsEvent(_ object: [String: Any], location: String) -> Result<SysmonEvent, SysmonXML.XMLEventError> {
+    private static func logAnalyticsEvent(_ object: [String: Any], location: String) -> Result<SysmonEvent, TelemetryReadError> {
         guard let id = eventID(object["EventID"]) else {
             return .failure(.init(reason: "Log Analytics record with a missing or invalid EventID"))
         }

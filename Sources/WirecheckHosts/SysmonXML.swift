@@ -42,16 +42,16 @@ enum SysmonXML {
     }
 
     /// Parses one `<Event>` element; returns a reason when it has no usable EventID.
-    static func parse(_ element: String, location: String) -> Result<SysmonEvent, XMLEventError> {
+    static func parse(_ element: String, location: String) -> Result<SysmonEvent, TelemetryReadError> {
         let bytes = Array(element.utf8)
         guard find(Array("</Event>".utf8), in: bytes, from: 0) != nil else {
-            return .failure(XMLEventError(reason: "truncated event: no closing </Event> tag"))
+            return .failure(TelemetryReadError(reason: "truncated event: no closing </Event> tag"))
         }
         guard let idText = elementText(named: "EventID", in: bytes) else {
-            return .failure(XMLEventError(reason: "event without an <EventID> element"))
+            return .failure(TelemetryReadError(reason: "event without an <EventID> element"))
         }
         guard let eventID = Int(idText.trimmingWhitespace()) else {
-            return .failure(XMLEventError(reason: "invalid EventID '\(idText)'"))
+            return .failure(TelemetryReadError(reason: "invalid EventID '\(idText)'"))
         }
         var fields: [String: String] = [:]
         var searchFrom = 0
@@ -74,10 +74,6 @@ enum SysmonXML {
         let computer = elementText(named: "Computer", in: bytes)
         return .success(SysmonEvent(eventID: eventID, provider: provider, computer: computer,
                                     systemTime: systemTime, fields: fields, location: location))
-    }
-
-    struct XMLEventError: Error {
-        var reason: String
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {

@@ -6,7 +6,7 @@ public enum TelemetryTransport: String, Sendable, Hashable {
     case udp
 }
 
-/// Which side opened the connection, seen from the host that logged it.
+/// The side that opened the connection, seen from the host that logged it.
 public enum ConnectionDirection: String, Sendable, Hashable {
     /// The logging host's process called connect (Sysmon `Initiated=true`).
     case initiated
@@ -14,7 +14,7 @@ public enum ConnectionDirection: String, Sendable, Hashable {
     case accepted
 }
 
-/// Where a record came from: the file and the line (text formats) or record number (EVTX).
+/// The origin of a record: the file and the line (text formats) or record number (EVTX).
 public struct TelemetrySource: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     /// `line 12`, `record 40`, `recovered record 3`, or `audit event 58` for an auditd event.
@@ -137,6 +137,11 @@ public struct DNSQueryRecord: Sendable, Hashable {
         self.canonicalNames = canonicalNames
         self.source = source
     }
+}
+
+/// The reason one record or file could not be read, kept for the problem list.
+struct TelemetryReadError: Error {
+    var reason: String
 }
 
 /// A record that could not be used, and why.

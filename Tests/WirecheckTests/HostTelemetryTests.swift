@@ -516,7 +516,7 @@ private func time(_ text: String) -> Timestamp {
             let name = (file.file as NSString).lastPathComponent
             print("telemetry sample \(name): format \(file.format.rawValue), processes \(file.processRecords), ends \(file.processEndRecords), connections \(file.connectionRecords), dns \(file.dnsQueryRecords), other \(file.otherRecords), problems \(file.problems), recovered used \(file.recoveredRecordsUsed) skipped \(file.skippedRecoveredRecords)\(file.error.map { ", error: " + $0 } ?? "")")
         }
-        // Every file in these folders holds telemetry the reader supports.
+        // Every file in these folders contains telemetry the reader supports.
         for file in telemetryFiles where ["/evtx/", "/xml/", "/ecs-json/", "/nxlog-json/", "/flat-json/", "/winlogbeat6-json/", "/loganalytics-json/"].contains(where: file.file.contains) {
             #expect(file.error == nil, "\(file.file): \(file.error ?? "")")
         }

@@ -179,7 +179,7 @@ private func attribute(_ attributor: ProcessAttributor, at offset: Double, clien
         #expect(match["method"] == .string("within_skew"))
         #expect(match["delta_seconds"] == .double(1.5))
         #expect(match["direction"] == .string("initiated"))
-        #expect(match["source"] == .string("test line 1"))
+        #expect(match["record"] == .string("test line 1"))
         #expect(fields["host"] == .object(["name": .string("eng-ws")]))
         #expect(fields["dns"] == nil)
     }
