@@ -123,7 +123,9 @@ struct AuditdParser {
         }
         var body = rest[rest.index(after: close)...]
         if body.hasPrefix(":") { body = body.dropFirst() }
-        let (fields, unquoted) = AuditdParser.parseFields(body)
+        // The ENRICHED log format appends interpreted fields (UID="root") after a 0x1D separator.
+        let separated = body.contains("\u{1d}") ? Substring(String(body.map { $0 == "\u{1d}" ? " " : $0 })) : body
+        let (fields, unquoted) = AuditdParser.parseFields(separated)
         let key = "\(node ?? "")|\(stamp)"
         let event = Event(node: node, time: time, serial: serial)
         return .success((key, event, Record(type: type, fields: fields, unquoted: unquoted, line: number)))

@@ -18,8 +18,14 @@ enum EvtxReader {
     /// libevtx's LIBEVTX_OPEN_READ (LIBEVTX_ACCESS_FLAG_READ), which Swift does not import.
     private static let openRead: Int32 = 1
 
+    /// The records of a file and whether libevtx judged the file corrupted.
+    struct Contents {
+        var records: [Record]
+        var corrupted: Bool
+    }
+
     /// Returns the records, or a message when the file cannot be opened.
-    static func read(path: String) -> Result<[Record], TelemetryReadError> {
+    static func read(path: String) -> Result<Contents, TelemetryReadError> {
         var error: UnsafeMutablePointer<libevtx_error_t>?
         var file: UnsafeMutablePointer<libevtx_file_t>?
         guard libevtx_file_initialize(&file, &error) == 1, let handle = file else {
@@ -40,6 +46,8 @@ enum EvtxReader {
             libevtx_error_free(&closeError)
         }
         var records: [Record] = []
+        let corrupted = libevtx_file_is_corrupted(handle, &error) == 1
+        libevtx_error_free(&error)
         var count: Int32 = 0
         if libevtx_file_get_number_of_records(handle, &count, &error) == 1 {
             for index in 0..<max(count, 0) {
@@ -60,7 +68,7 @@ enum EvtxReader {
         } else {
             libevtx_error_free(&error)
         }
-        return .success(records)
+        return .success(Contents(records: records, corrupted: corrupted))
     }
 
     private static func xmlRecord(_ record: UnsafeMutablePointer<libevtx_record_t>?, location: String, recovered: Bool, error: inout UnsafeMutablePointer<libevtx_error_t>?) -> Record {

@@ -143,8 +143,17 @@ public final class HostTelemetry {
         case .failure(let error):
             summary.error = error.reason
             return
-        case .success(let read):
-            records = read
+        case .success(let contents):
+            records = contents.records
+            if contents.corrupted {
+                // libevtx still returns the records it can read from a corrupted file.
+                count(.problem("libevtx reports the file as corrupted; records may be missing"), file: file,
+                      location: "header", into: &load, summary: &summary)
+            }
+        }
+        if records.isEmpty {
+            summary.error = "libevtx found no event records; the file is empty or not a valid .evtx file"
+            return
         }
         var liveRecordIDs: Set<String> = []
         for record in records where !record.recovered {

@@ -567,3 +567,71 @@ private func time(_ text: String) -> Timestamp {
         #expect(attribution.commandLine?.contains("asktgt") == true)
     }
 }
+
+@Suite struct HostTelemetryHostileInputTests {
+    /// Small deterministic generator, so a failure reproduces.
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var value = state
+            value = (value ^ (value >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            value = (value ^ (value >> 27)) &* 0x94d0_49bb_1331_11eb
+            return value ^ (value >> 31)
+        }
+    }
+
+    static let samples: [String] = [
+        SysmonXMLTests.networkAccepted,
+        AuditdTests.connectEvent,
+        #"{"EventID": 3, "SourceName": "Microsoft-Windows-Sysmon", "UtcTime": "2020-09-22 02:39:12.251", "Protocol": "tcp", "SourceIp": "172.18.39.6", "SourcePort": "53409", "DestinationIp": "172.18.38.5", "DestinationPort": "88"}"#,
+        #"{"TenantId":"x","TimeGenerated":"2022-05-13T08:54:06.347Z","Provider":"Microsoft-Windows-Sysmon","EventData":"{\"UtcTime\":\"2022-05-13T08:54:05Z\",\"Protocol\":\"tcp\"}","EventID":3}"#,
+    ]
+
+    @Test func truncatedAtEveryPosition() {
+        for sample in Self.samples {
+            let bytes = Array(sample.utf8)
+            for length in 0..<bytes.count {
+                let load = HostTelemetry.load(text: String(decoding: bytes[0..<length], as: UTF8.self), name: "cut")
+                #expect(load.connections.count <= 1)
+            }
+        }
+    }
+
+    @Test func randomByteChanges() {
+        var random = SplitMix(state: 42)
+        let alphabet = Array("<>/='\"{}[]:,;=.-0123456789abcdefx \n\u{1d}&#".utf8)
+        for sample in Self.samples {
+            for _ in 0..<500 {
+                var bytes = Array(sample.utf8)
+                for _ in 0..<(1 + Int(random.next() % 6)) {
+                    let position = Int(random.next() % UInt64(bytes.count))
+                    bytes[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                }
+                let load = HostTelemetry.load(text: String(decoding: bytes, as: UTF8.self), name: "mutated")
+                #expect(load.connections.count <= 2)
+            }
+        }
+    }
+
+    @Test func garbageEvtxFileReported() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wirecheck-garbage-\(UUID().uuidString).evtx")
+        defer { try? FileManager.default.removeItem(at: path) }
+        var random = SplitMix(state: 7)
+        let bytes = Array("ElfFile".utf8) + [0] + (0..<70_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        try Data(bytes).write(to: path)
+        let load = HostTelemetry.load(paths: [path.path])
+        let summary = try #require(load.files.first)
+        #expect(summary.format == .evtx)
+        #expect(summary.error == "libevtx found no event records; the file is empty or not a valid .evtx file")
+        #expect(load.connections.isEmpty)
+    }
+
+    @Test func enrichedAuditFormat() throws {
+        let log = "type=SYSCALL msg=audit(600.000:1): arch=c000003e syscall=42 success=yes exit=0 pid=60 uid=0 exe=\"/usr/bin/nc\"\u{1d}ARCH=x86_64 SYSCALL=connect UID=\"root\"\ntype=SOCKADDR msg=audit(600.000:1): saddr=020001F60A0000140000000000000000\u{1d}SADDR={ saddr_fam=inet laddr=10.0.0.20 lport=502 }\n"
+        let record = try #require(HostTelemetry.load(text: log, name: "enriched").connections.first)
+        #expect(record.user == "root")
+        #expect(record.remotePort == 502)
+        #expect(record.executable == "/usr/bin/nc")
+    }
+}
