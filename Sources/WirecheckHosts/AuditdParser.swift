@@ -183,6 +183,10 @@ enum AuditdEventBuilder {
         case problem(String)
     }
 
+    /// Limit on EXECVE arguments joined into a command line, so a forged `argc` cannot make
+    /// the reader loop for billions of missing fields.
+    static let maxExecveArguments = 4096
+
     /// execve on the architectures in `AuditdParser.connectSyscalls`.
     static let execveSyscalls: [String: Int] = ["c000003e": 59, "c00000b7": 221]
 
@@ -251,7 +255,7 @@ enum AuditdEventBuilder {
         if let execve = event.records.first(where: { $0.type == "EXECVE" }) {
             let count = execve.fields["argc"].flatMap { Int($0) } ?? 0
             var arguments: [String] = []
-            for index in 0..<min(count, 4096) {
+            for index in 0..<min(count, AuditdEventBuilder.maxExecveArguments) {
                 guard let argument = decodedString(execve, "a\(index)") else { break }
                 arguments.append(argument)
             }

@@ -2,9 +2,10 @@ import Foundation
 
 /// Reads host telemetry files into process, connection and DNS records.
 public final class HostTelemetry {
-    /// Limit on the decompressed size of a .gz file, so a gzip bomb cannot exhaust memory.
-    /// Public Winlogbeat 6 exports of attack simulations reach 57 MB uncompressed.
-    public static let maxDecompressedBytes = 1 << 30
+    /// Limit on the size of a text file, after decompression for .gz files, because each file
+    /// is read into memory whole and a gzip bomb must not exhaust it. Public Winlogbeat 6
+    /// exports of attack simulations reach 57 MB uncompressed.
+    public static let maxTextFileBytes = 1 << 30
 
     /// Reads every file in `paths`, descending into folders, and detects each file's format from
     /// its content. Unreadable files and records are listed in the result rather than thrown.
@@ -86,6 +87,11 @@ public final class HostTelemetry {
                 }
             }
         } else {
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            if size > maxTextFileBytes {
+                summary.error = "file of \(size) bytes exceeds the \(maxTextFileBytes)-byte limit; split it into smaller files"
+                return
+            }
             guard let contents = FileManager.default.contents(atPath: file) else {
                 summary.error = "cannot read the file; check its permissions"
                 return
@@ -282,10 +288,10 @@ public final class HostTelemetry {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             data.append(chunk)
-            if data.count > maxDecompressedBytes {
+            if data.count > maxTextFileBytes {
                 process.terminate()
                 process.waitUntilExit()
-                return .failure(.init(reason: "decompressed size exceeds \(maxDecompressedBytes) bytes; split the file"))
+                return .failure(.init(reason: "decompressed size exceeds the \(maxTextFileBytes)-byte limit; split the file before compressing it"))
             }
         }
 

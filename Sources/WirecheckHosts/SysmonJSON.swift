@@ -93,6 +93,11 @@ enum SysmonJSON {
             default: break
             }
         }
+        if fields["SourceIsIpv6"] == nil, text(path(object, "network.type")) == "ipv6" {
+            // ECS drops Sysmon's per-side IPv6 flags; network.type keeps the address family.
+            fields["SourceIsIpv6"] = "true"
+            fields["DestinationIsIpv6"] = "true"
+        }
         if fields["QueryResults"] == nil, let resolved = path(object, "dns.resolved_ip") as? [Any] {
             fields["QueryResults"] = resolved.compactMap { text($0) }.joined(separator: ";")
         }

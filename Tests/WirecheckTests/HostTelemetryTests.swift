@@ -552,6 +552,24 @@ private func time(_ text: String) -> Timestamp {
         print("telemetry manifest agreement: \(agreeing) of \(expected.count) files")
     }
 
+    @Test(.enabled(if: samplesPresent)) func xmlAndECSCopiesAgree() throws {
+        // The same 32 Sysmon 9.01 events exported as event XML and as Winlogbeat ECS JSON.
+        let root = try #require(Self.samplesPath)
+        let xml = HostTelemetry.load(paths: [root + "/xml/beats__sysmon-9.01.xml"])
+        let ecs = HostTelemetry.load(paths: [root + "/ecs-json/beats__sysmon-9.01.evtx.golden.json"])
+        func key(_ record: ConnectionRecord) -> String {
+            "\(record.pid ?? -1) \(record.transport) \(record.localAddress.map(String.init(describing:)) ?? "-"):\(record.localPort ?? 0) \(record.remoteAddress):\(record.remotePort) \(record.direction)"
+        }
+        let xmlKeys = xml.connections.map(key).sorted()
+        let ecsKeys = ecs.connections.map(key).sorted()
+        #expect(xmlKeys.count == 16)
+        #expect(xmlKeys == ecsKeys)
+        // Sysmon 9.01's malformed IPv6 for 10.0.2.15 is repaired in both copies.
+        #expect(xml.connections.contains { $0.localAddress == IPAddress("10.0.2.15") && $0.transport == .udp })
+        #expect(!xml.connections.contains { $0.localAddress == IPAddress("a00:20f:0:0:18a2:6e00:e0:ffff") })
+        #expect(xml.processes.count == ecs.processes.count)
+    }
+
     @Test(.enabled(if: samplesPresent)) func pairedCaptureJoinsRubeusKerberos() throws {
         let root = try #require(Self.samplesPath)
         let load = HostTelemetry.load(paths: [root + "/nxlog-json/empire_shell_rubeus_asktgt_ptt_2020-09-21223848.json"])
