@@ -317,3 +317,83 @@ private func attribute(_ attributor: ProcessAttributor, at offset: Double, clien
         }
     }
 }
+
+/// Joins the public paired captures to the telemetry recorded during the same runs, when the
+/// samples kept outside the repository are present.
+@Suite struct PairedSampleAttributionTests {
+    struct Expectation {
+        var clientPort: UInt16
+        var serverPort: UInt16
+        var clientExecutable: String?
+        var serverExecutable: String?
+    }
+
+    /// Returns "client-executable | server-executable" names for each SYN, printing every join.
+    static func join(capture: String, telemetry: [String]) throws -> [String: FlowAttribution] {
+        let root = try #require(HostTelemetrySampleFileTests.samplesPath)
+        let load = HostTelemetry.load(paths: telemetry.map { root + "/" + $0 })
+        let attributor = ProcessAttributor(telemetry: load)
+        var result: [String: FlowAttribution] = [:]
+        for syn in try PairedFixtureAttributionTests.synPackets(root + "/" + capture) {
+            let ends = attributor.attributeEnds(transport: .tcp, clientIP: syn.client, clientPort: syn.clientPort,
+                                                serverIP: syn.server, serverPort: syn.serverPort, start: syn.time)
+            func describe(_ attribution: Attribution?) -> String {
+                guard let attribution else { return "none" }
+                return "\(attribution.executable ?? "?") (\(attribution.method.rawValue), \(String(format: "%+.2f", attribution.deltaSeconds)) s)"
+            }
+            print("paired join \(capture): \(syn.client):\(syn.clientPort) -> \(syn.server):\(syn.serverPort): client \(describe(ends.client)), server \(describe(ends.server))")
+            result["\(syn.clientPort)>\(syn.serverPort)"] = ends
+        }
+        return result
+    }
+
+    static func check(_ joins: [String: FlowAttribution], _ expectations: [Expectation]) {
+        for expected in expectations {
+            let ends = joins["\(expected.clientPort)>\(expected.serverPort)"]
+            #expect(ends != nil, "no SYN for \(expected.clientPort) -> \(expected.serverPort)")
+            if let name = expected.clientExecutable {
+                #expect(ends?.client?.executable?.lowercased().hasSuffix(name.lowercased()) == true,
+                        "client of \(expected.clientPort) -> \(expected.serverPort): \(ends?.client?.executable ?? "none")")
+            }
+            if let name = expected.serverExecutable {
+                #expect(ends?.server?.executable?.lowercased().hasSuffix(name.lowercased()) == true,
+                        "server of \(expected.clientPort) -> \(expected.serverPort): \(ends?.server?.executable ?? "none")")
+            }
+        }
+    }
+
+    @Test(.enabled(if: HostTelemetrySampleFileTests.samplesPresent)) func log4ShellTomcatAndPowerShell() throws {
+        let joins = try Self.join(capture: "paired-captures/pcap_log4shell_cve2021_44228_java_serialized_2022-05-13045800.pcapng",
+                                  telemetry: ["loganalytics-json/sysmon_log4shell_cve2021_44228_java_serialized_object_2022-05-13045800.json"])
+        Self.check(joins, [
+            Expectation(clientPort: 50452, serverPort: 8080, clientExecutable: nil, serverExecutable: "tomcat9.exe"),
+            Expectation(clientPort: 54225, serverPort: 1389, clientExecutable: "tomcat9.exe", serverExecutable: nil),
+            Expectation(clientPort: 54226, serverPort: 443, clientExecutable: "powershell.exe", serverExecutable: nil),
+        ])
+    }
+
+    @Test(.enabled(if: HostTelemetrySampleFileTests.samplesPresent)) func covenantBothHostsWithSkew() throws {
+        let joins = try Self.join(capture: "paired-captures/covenant_copy_smb_CreateRequest_2020-09-22145302.cap",
+                                  telemetry: ["nxlog-json/covenant_copy_smb_CreateRequest_2020-09-22145302.json"])
+        // The SMB session is logged by both hosts, whose clocks differ by about 1.9 s.
+        Self.check(joins, [
+            Expectation(clientPort: 62782, serverPort: 445, clientExecutable: "System", serverExecutable: "System"),
+            Expectation(clientPort: 62783, serverPort: 88, clientExecutable: "lsass.exe", serverExecutable: nil),
+        ])
+        #expect(joins["62782>445"]?.server?.method == .withinSkew)
+    }
+
+    @Test(.enabled(if: HostTelemetrySampleFileTests.samplesPresent)) func psexecSourceAndTarget() throws {
+        let telemetry = ["nxlog-json/empire_psexec_dcerpc_tcp_svcctl_2020-09-20121608.json.gz"]
+        let source = try Self.join(capture: "paired-captures/empire_psexec_dcerpc_tcp_svcctl_WORKSTATION5_2020-09-20121608.cap",
+                                   telemetry: telemetry)
+        Self.check(source, [
+            Expectation(clientPort: 56607, serverPort: 135, clientExecutable: "powershell.exe", serverExecutable: nil),
+            Expectation(clientPort: 56608, serverPort: 49726, clientExecutable: "powershell.exe", serverExecutable: nil),
+        ])
+        // Sysmon logged the initiator 2.3 s after the first packet.
+        #expect(source["56607>135"]?.client?.method == .withinSkew)
+        _ = try Self.join(capture: "paired-captures/empire_psexec_dcerpc_tcp_svcctl_WORKSTATION6_2020-09-20121608.cap",
+                          telemetry: telemetry)
+    }
+}
