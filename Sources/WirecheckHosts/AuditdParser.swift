@@ -3,9 +3,9 @@ import WirecheckCore
 /// Reads Linux audit logs (`/var/log/audit/audit.log` lines, optionally `node=`-prefixed) into
 /// connection and process records.
 ///
-/// Records of one event share `msg=audit(seconds.millis:serial)`; they are grouped by node and
-/// that whole stamp, so records arriving out of order still meet and a serial reused after the
-/// 32-bit counter wraps does not merge two events.
+/// Records of one event share `msg=audit(seconds.millis:serial)`. They are grouped by node and
+/// that whole stamp, so records arriving out of order still meet. A serial reused after the
+/// 32-bit counter wraps has a different time, so it does not merge two events.
 struct AuditdParser {
     /// Limit on events waiting for more records, so a log without EOE records cannot fill
     /// memory. When it is reached, the oldest event is completed. The value is an estimate:
@@ -39,7 +39,7 @@ struct AuditdParser {
     ]
 
     /// Failed connects that still sent a SYN: EINPROGRESS (non-blocking socket, handshake under
-    /// way), ECONNREFUSED (the peer answered with a reset) and ETIMEDOUT.
+    /// way), ECONNREFUSED (the peer sent a reset) and ETIMEDOUT.
     static let attemptedConnectExits: Set<String> = ["-115", "-111", "-110"]
 
     let file: String
@@ -115,12 +115,14 @@ struct AuditdParser {
         guard rest.hasPrefix("msg=audit("), let close = rest.firstIndex(of: ")") else {
             return .failure(.init(reason: "\(type) record without a msg=audit(seconds:serial) stamp"))
         }
+
         let stamp = rest[rest.index(rest.startIndex, offsetBy: 10)..<close]
         guard let colon = stamp.firstIndex(of: ":"),
               let time = AuditdParser.parseStamp(stamp[stamp.startIndex..<colon]),
               let serial = UInt32(stamp[stamp.index(after: colon)...]) else {
             return .failure(.init(reason: "\(type) record with an invalid stamp 'audit(\(stamp))'"))
         }
+
         var body = rest[rest.index(after: close)...]
         if body.hasPrefix(":") { body = body.dropFirst() }
         // The ENRICHED log format appends interpreted fields (UID="root") after a 0x1D separator.

@@ -72,6 +72,10 @@ public final class HostTelemetry {
             readEvtx(file, into: &load, summary: &summary)
             return
         }
+        if isPacketCapture(head) {
+            summary.error = "packet capture, not host telemetry; pass it to wirecheck as the capture to analyse"
+            return
+        }
         var data: Data
         if head.count >= 2, head[0] == 0x1f, head[1] == 0x8b {
             switch gunzip(file) {
@@ -103,6 +107,17 @@ public final class HostTelemetry {
             return
         }
         readText(String(decoding: data, as: UTF8.self), file: file, into: &load, summary: &summary)
+    }
+
+    /// Returns true for the pcap magic numbers (both byte orders, micro- and nanosecond) and the
+    /// pcapng section header block type.
+    static func isPacketCapture(_ head: [UInt8]) -> Bool {
+        guard head.count >= 4 else { return false }
+        let magics: [[UInt8]] = [
+            [0xd4, 0xc3, 0xb2, 0xa1], [0xa1, 0xb2, 0xc3, 0xd4], [0x4d, 0x3c, 0xb2, 0xa1], [0xa1, 0xb2, 0x3c, 0x4d],
+            [0x0a, 0x0d, 0x0d, 0x0a],
+        ]
+        return magics.contains { Array(head.prefix(4)) == $0 }
     }
 
     static func readText(_ text: String, file: String, into load: inout HostTelemetryLoad, summary: inout TelemetryFileSummary) {

@@ -68,6 +68,7 @@ enum SysmonJSON {
         guard let id = eventID(path(object, "winlog.event_id")) else {
             return .failure(.init(reason: "ECS record with a missing or invalid winlog.event_id"))
         }
+
         var fields = stringFields(path(object, "winlog.event_data"))
         // ECS moves most Sysmon fields out of event_data; map them back to Sysmon's names.
         let mapping: [(String, String)] = [
@@ -82,6 +83,7 @@ enum SysmonJSON {
         for (ecsName, sysmonName) in mapping where fields[sysmonName] == nil {
             if let value = text(path(object, ecsName)) { fields[sysmonName] = value }
         }
+
         if fields["User"] == nil, let name = text(path(object, "user.name")) {
             fields["User"] = text(path(object, "user.domain")).map { "\($0)\\\(name)" } ?? name
         }
@@ -101,6 +103,7 @@ enum SysmonJSON {
         if fields["QueryResults"] == nil, let resolved = path(object, "dns.resolved_ip") as? [Any] {
             fields["QueryResults"] = resolved.compactMap { text($0) }.joined(separator: ";")
         }
+
         let provider = text(path(object, "winlog.provider_name")) ?? text(path(object, "event.provider"))
         let computer = text(path(object, "winlog.computer_name")) ?? text(path(object, "host.name"))
         return .success(SysmonEvent(eventID: id, provider: provider, computer: computer,
