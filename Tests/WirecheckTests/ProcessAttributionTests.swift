@@ -200,6 +200,22 @@ private func attribute(_ attributor: ProcessAttributor, at offset: Double, clien
         #expect(coverage.attributedICSShare == 1.0 / 6.0)
     }
 
+    @Test func clockDaysOffFlaggedInCoverage() {
+        // A host whose clock is two days off logs every connection far outside the tolerance.
+        let twoDays = 2 * 86_400.0
+        let records = (0..<6).map { connection(at: twoDays + Double($0) * 10, localPort: UInt16(50000 + $0)) }
+        let attributor = ProcessAttributor(telemetry: telemetry(connections: records))
+        var flows: [(client: IPAddress, server: IPAddress, attributed: Bool, isICS: Bool)] = []
+        for index in 0..<6 {
+            let attribution = attribute(attributor, at: Double(index) * 10, clientPort: UInt16(50000 + index))
+            #expect(attribution == nil)
+            flows.append((engineering, plc, attribution != nil, true))
+        }
+        let coverage = attributor.coverage(flows: flows)
+        #expect(coverage.poorlyJoinedHosts.map(\.address) == [engineering])
+        #expect(coverage.attributedICSShare == 0)
+    }
+
     @Test func coverageWellJoinedHostNotListed() {
         let attributor = ProcessAttributor(telemetry: telemetry(connections: [connection(at: 0)]))
         let flows = Array(repeating: (client: engineering, server: plc, attributed: true, isICS: false), count: 6)
