@@ -2,5 +2,6 @@
 /// Stricter probes come first so a loose one cannot claim another protocol's bytes.
 public enum ProtocolRegistry {
     public static let all: [ApplicationProtocol.Type] = [
+        TLSProtocol.self,
     ]
 }
