@@ -234,8 +234,10 @@ public struct TLSServerHello: Sendable, Equatable {
         hello.legacyVersion = version
         guard let random = reader.view(32) else { throw TLSDecodeError("ServerHello random is truncated") }
         hello.isHelloRetryRequest = random.elementsEqual(helloRetryRequestRandom)
-        // TLS 1.3 drafts before 22 dropped the session_id and compression fields.
-        let isEarlyDraft = version >= 0x7f00 && version < 0x7f16
+        // TLS 1.3 drafts before 22 dropped the session_id and compression fields and put
+        // the negotiated version here: a draft number, or 0x0304, which RFC 8446 servers
+        // never write in this field (they write 0x0303 and use supported_versions).
+        let isEarlyDraft = (version >= 0x7f00 && version < 0x7f16) || version == 0x0304
         if !isEarlyDraft {
             guard let sessionID = reader.vector8(), sessionID.count <= 32 else {
                 throw TLSDecodeError("ServerHello session_id is truncated or longer than 32 bytes")

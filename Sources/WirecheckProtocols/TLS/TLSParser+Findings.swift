@@ -24,18 +24,20 @@ extension TLSParser {
     }
 
     func checkNegotiation(_ hello: TLSServerHello, context: ApplicationContext) {
-        let version = hello.negotiatedVersion
-        if (0x0300...0x0302).contains(version) {
-            raise(TLSCatalogue.deprecatedVersion,
-                  message: "\(serverText(context)) negotiated \(TLSNames.version(version)) with \(context.flow.srcIP); SSL 3.0, TLS 1.0 and TLS 1.1 are deprecated (RFC 7568, RFC 8996).",
-                  details: ["version": .string(TLSNames.version(version))], context: context)
-        }
+        checkDeprecatedVersion(hello.negotiatedVersion, context: context)
         if let weakness = TLSNames.cipherWeakness(hello.cipherSuite) {
             raise(TLSCatalogue.weakCipherChosen,
                   message: "\(serverText(context)) chose the weak cipher suite \(TLSNames.cipherSuite(hello.cipherSuite)) (\(weakness.rawValue)) for \(context.flow.srcIP).",
                   details: ["cipher_suite": .string(TLSNames.cipherSuite(hello.cipherSuite)), "weakness": .string(weakness.rawValue)],
                   context: context)
         }
+    }
+
+    func checkDeprecatedVersion(_ version: UInt16, context: ApplicationContext) {
+        guard version == 0x0002 || (0x0300...0x0302).contains(version) else { return }
+        raise(TLSCatalogue.deprecatedVersion,
+              message: "\(serverText(context)) negotiated \(TLSNames.version(version)) with \(context.flow.srcIP); SSL 2.0, SSL 3.0, TLS 1.0 and TLS 1.1 are deprecated (RFC 6176, RFC 7568, RFC 8996).",
+              details: ["version": .string(TLSNames.version(version))], context: context)
     }
 
     func checkCertificate(_ certificate: TLSCertificateInfo, context: ApplicationContext) {
@@ -156,7 +158,8 @@ extension TLSParser {
     /// The `tls` record, with Suricata's field names where Suricata has them.
     func eventRecord() -> JSONObject {
         var record = JSONObject()
-        record.set("version", .string(serverHello.map { TLSNames.version($0.negotiatedVersion) } ?? "UNDETERMINED"))
+        let negotiated = serverHello?.negotiatedVersion ?? sslv2ServerHello
+        record.set("version", .string(negotiated.map { TLSNames.version($0) } ?? "UNDETERMINED"))
         if let serverName = clientHello?.serverName { record.set("sni", .wire(serverName)) }
         if let hello = clientHello {
             let ja3 = TLSFingerprints.ja3(hello)
@@ -197,8 +200,8 @@ extension TLSParser {
 
     private func eventMessage(_ context: ApplicationContext) -> String {
         var text = "\(context.flow.srcIP) "
-        if let hello = serverHello {
-            text += "opened \(TLSNames.version(hello.negotiatedVersion)) to \(serverText(context))"
+        if let version = serverHello?.negotiatedVersion ?? sslv2ServerHello {
+            text += "opened \(TLSNames.version(version)) to \(serverText(context))"
         } else {
             text += "started a TLS handshake with \(serverText(context))"
         }
@@ -208,7 +211,7 @@ extension TLSParser {
             text += "; the server presented \"\(String(decoding: leaf.subject, as: UTF8.self))\" issued by \"\(String(decoding: leaf.issuer, as: UTF8.self))\""
         } else if serverHello?.isTLS13 == true {
             text += "; the certificate is encrypted (TLS 1.3)"
-        } else if serverHello == nil {
+        } else if serverHello == nil && sslv2ServerHello == nil {
             text += ", and no ServerHello was seen"
         }
         return text + "."

@@ -69,6 +69,8 @@ public final class TLSParser: ApplicationParser {
     var clientHello: TLSClientHello?
     var helloRetryRequest: TLSServerHello?
     var serverHello: TLSServerHello?
+    /// The version of an SSLv2 SERVER-HELLO, when the server answered in SSLv2.
+    var sslv2ServerHello: UInt16?
     var certificates: [TLSCertificateInfo] = []
     /// The server's own certificate, when the first entry of its chain parsed.
     var leafCertificate: TLSCertificateInfo?
@@ -86,7 +88,23 @@ public final class TLSParser: ApplicationParser {
         let state = direction == .toServer ? client : server
         if state.isStopped { return bytes.count }
 
+        if sslv2ServerHello != nil {
+            // An SSLv2 session: after the hellos everything but the record headers is encrypted.
+            statistics.records += 1
+            countBytes(bytes.count, encrypted: true, direction: direction)
+            return bytes.count
+        }
+
         var offset = 0
+        if direction == .toClient, !state.hasSeenData, clientHello?.isSSLv2Format == true, let first = bytes.first,
+           first & 0x80 != 0 {
+            guard bytes.count >= 2 else { return 0 }
+            let length = Int(first & 0x7f) << 8 | Int(bytes[1])
+            guard bytes.count >= 2 + length else { return 0 }
+            state.hasSeenData = true
+            handleSSLv2ServerRecord(UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + length)]), context: context)
+            return 2 + length
+        }
         if direction == .toServer, !state.hasSeenData, let first = bytes.first, first & 0x80 != 0 {
             guard bytes.count >= 2 else { return 0 }
             let length = Int(first & 0x7f) << 8 | Int(bytes[1])
@@ -126,7 +144,7 @@ public final class TLSParser: ApplicationParser {
     }
 
     public func close(context: ApplicationContext) {
-        if clientHello != nil, serverHello == nil, helloRetryRequest == nil, !serverSentFatalAlert {
+        if clientHello != nil, serverHello == nil, sslv2ServerHello == nil, helloRetryRequest == nil, !serverSentFatalAlert {
             reportHandshakeIncomplete(context: context)
         }
         if clientHello != nil || serverHello != nil { emitEventOnce(context: context) }
@@ -146,8 +164,10 @@ public final class TLSParser: ApplicationParser {
         switch contentType {
         case TLSContentType.changeCipherSpec:
             noteEvidence(context.packet)
-            // TLS 1.3 peers send ChangeCipherSpec only for middlebox compatibility.
-            if serverHello?.isTLS13 != true { state.isEncrypted = true }
+            // TLS 1.2 and older encrypt after ChangeCipherSpec, which follows the ServerHello.
+            // TLS 1.3 peers send it only for middlebox compatibility, also after a
+            // HelloRetryRequest, before any ServerHello.
+            if let hello = serverHello, !hello.isTLS13 { state.isEncrypted = true }
             if direction == .toClient { emitEventOnce(context: context) }
         case TLSContentType.alert:
             handleAlert(body, direction: direction, context: context)
@@ -200,6 +220,35 @@ public final class TLSParser: ApplicationParser {
         } catch let error as TLSDecodeError {
             reportInvalidHandshake(error, context: context)
         } catch {}
+    }
+
+    /// Reads an SSLv2 SERVER-HELLO: type 4, session_id_hit, certificate_type, version,
+    /// then the lengths of the certificate, the cipher specs and the connection id.
+    private func handleSSLv2ServerRecord(_ record: UnsafeRawBufferPointer, context: ApplicationContext) {
+        statistics.records += 1
+        countBytes(record.count, encrypted: false, direction: .toClient)
+        var reader = TLSByteReader(record)
+        guard reader.u8() == 4 else { return }
+        noteEvidence(context.packet)
+        guard reader.u8() != nil, reader.u8() != nil, let version = reader.u16(), let certificateLength = reader.u16(),
+              reader.u16() != nil, reader.u16() != nil, let der = reader.view(Int(certificateLength)) else {
+            reportInvalidHandshake(TLSDecodeError("SSLv2 SERVER-HELLO is truncated"), context: context)
+            return
+        }
+        sslv2ServerHello = version
+        checkDeprecatedVersion(version, context: context)
+        guard !der.isEmpty else { return }
+        chainLength = 1
+        if let certificate = TLSCertificateInfo.parse(der: der) {
+            certificates = [certificate]
+            leafCertificate = certificate
+            checkCertificate(certificate, context: context)
+        } else {
+            context.anomaly(TLSCatalogue.certificateInvalid,
+                            message: "\(context.flow.destIP) sent an SSLv2 certificate (\(der.count) bytes) to \(context.flow.srcIP), and it is not valid DER X.509.",
+                            details: ["chain_index": .int(0), "length": .int(der.count)])
+        }
+        emitEventOnce(context: context)
     }
 
     // MARK: Handshake layer
