@@ -130,3 +130,49 @@ import WirecheckCore
         }
     }
 }
+
+/// Checks the `tls` fields against what suricata-verify's test.yaml files expect for the
+/// public captures, and that every public TLS capture parses, when the captures are present.
+@Suite struct TLSSharedCaptureTests {
+    static let suricataFields: [(file: String, key: String, value: String)] = [
+        ("sv-sslv2-tls-upgrade.pcap", "version", "TLSv1"),
+        ("sv-sslv2-tls-upgrade.pcap", "notbefore", "2003-03-29T00:57:44"),
+        ("sv-tls-altname-zero.pcap", "version", "TLSv1"),
+        ("sv-tls-altname-zero.pcap", "subject", "CN=xn--j1ahhq.xn--p1ai"),
+        ("sv-tls-altname-zero.pcap", "notbefore", "2022-12-01T06:47:31"),
+        ("sv-tls-pre-1970.pcap", "version", "TLSv1"),
+        ("sv-tls-pre-1970.pcap", "sni", "fkp.samsungcloudsolution.com"),
+        ("sv-tls-pre-1970.pcap", "subject", "OU=vd, CN=fkp.samsungcloudsolution.com"),
+        ("sv-tls-pre-1970.pcap", "notbefore", "1969-12-31T00:00:00"),
+        ("sv-tls13-tfo-syn-data.pcap", "sni", "icloud.com"),
+        ("sv-tls13-tfo-syn-data.pcap", "version", "TLS 1.3"),
+        ("sv-tls-3whs-ack-with-data.pcap", "sni", "raw.githubusercontent.com"),
+        ("sv-tls13-draft28.pcap", "version", "TLS 1.3 draft-28"),
+        ("sv-tls13-draft28.pcap", "sni", "localhost"),
+    ]
+
+    @Test func fieldsAgreeWithSuricata() {
+        let directory = TLSTestCapture.sharedDirectory
+        guard FileManager.default.fileExists(atPath: directory.path) else { return }
+        for expected in Self.suricataFields {
+            let path = directory.appendingPathComponent(expected.file).path
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let values = TLSTestCapture.connections(path: path).compactMap { TLSTestHarness.run($0).string(expected.key) }
+            #expect(values.contains(expected.value), "\(expected.file) \(expected.key): \(values)")
+        }
+    }
+
+    @Test func everyCaptureParses() throws {
+        let directory = TLSTestCapture.sharedDirectory
+        guard FileManager.default.fileExists(atPath: directory.path) else { return }
+        // DTLS runs over UDP, which this parser does not read.
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".pcap") && !$0.contains("dtls") }
+        for file in files {
+            let connections = TLSTestCapture.connections(path: directory.appendingPathComponent(file).path)
+            let events = connections.map { TLSTestHarness.run($0).tlsEvents.count }.reduce(0, +)
+            // The damaged DER captures still carry a ClientHello, so every file yields an event.
+            #expect(events > 0, "\(file)")
+        }
+    }
+}
