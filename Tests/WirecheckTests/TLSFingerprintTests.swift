@@ -124,7 +124,7 @@ import WirecheckCore
             let ja4 = TLSTestHarness.run(connection).string("ja4") ?? ""
             // Suricata lists t10i070600_c50f5591e341_ce66f3b797c1: it hashes the extension list
             // with a trailing underscore when there are no signature algorithms, where JA4.md
-            // says the string ends without one. The first two parts must agree.
+            // specifies that the string ends without one. The first two parts must agree.
             #expect(ja4.hasPrefix("t10i070600_c50f5591e341_"))
             #expect(ja4 == "t10i070600_c50f5591e341_c39ab67fec8e")
         }

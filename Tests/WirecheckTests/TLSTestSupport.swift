@@ -125,6 +125,7 @@ enum TLSTestCapture {
         default: offset = 0
         }
         guard bytes.count > offset else { return nil }
+
         let version = bytes[offset] >> 4
         let source: IPAddress
         let destination: IPAddress
@@ -147,6 +148,7 @@ enum TLSTestCapture {
         } else {
             return nil
         }
+
         guard bytes.count >= tcpOffset + 20 else { return nil }
         let dataOffset = tcpOffset + Int(bytes[tcpOffset + 12] >> 4) * 4
         guard dataOffset <= end else { return nil }

@@ -87,7 +87,7 @@ extension TLSTestHarness {
         #expect(hello.selectedVersion == 0x0304)
         #expect(hello.keyShareGroup == 0x0017)
 
-        // The client answers with a compatibility ChangeCipherSpec and a second, cleartext
+        // The client replies with a compatibility ChangeCipherSpec and a second, cleartext
         // ClientHello, which must still be read.
         let harness = TLSTestHarness.loopback()
         harness.send(TLSTestBytes.clientHelloRecord, .toServer)

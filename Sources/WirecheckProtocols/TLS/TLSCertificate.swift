@@ -1,6 +1,6 @@
 import CCrypto
 
-/// What Wirecheck reads from one X.509 certificate of a Certificate message.
+/// The fields Wirecheck reads from one X.509 certificate of a Certificate message.
 public struct TLSCertificateInfo: Sendable, Equatable {
     /// Subject and issuer as one line, in certificate order (`O=Plant, CN=plc.example`).
     public var subject: [UInt8]
@@ -189,7 +189,7 @@ extension TLSCertificateInfo {
         return String(cString: name)
     }
 
-    /// The last commonName entry of a name, which is the one TLS clients match.
+    /// Returns the last commonName entry of a name, which is the one TLS clients match.
     static func commonName(_ name: OpaquePointer?) -> [UInt8]? {
         guard let name else { return nil }
         var index: Int32 = -1

@@ -69,8 +69,9 @@ public enum TLSFingerprints {
         }
     }
 
-    /// The first and last characters of the first ALPN value; when either is not an ASCII
-    /// letter or digit, the first and last hex digits of the value instead; `00` when absent.
+    /// Returns the first and last characters of the first ALPN value, or `00` when there is
+    /// none. When either character is not an ASCII letter or digit, it returns the first and
+    /// last hex digits of the value instead.
     static func ja4ALPN(_ value: [UInt8]?) -> String {
         guard let value, let first = value.first, let last = value.last else { return "00" }
         if isAlphanumeric(first) && isAlphanumeric(last) {
@@ -113,8 +114,8 @@ public enum TLSFingerprints {
         let status = bytes.withUnsafeBytes { input in
             EVP_Digest(input.baseAddress, input.count, &output, &length, algorithm, nil)
         }
-        // NOTE: EVP_Digest fails only when the algorithm is unavailable (an OpenSSL build
-        // without MD5, for example); the fingerprint is then empty rather than wrong.
+        // NOTE: when EVP_Digest fails (an OpenSSL build without MD5, for example), the
+        // fingerprint is empty rather than wrong.
         guard status == 1 else { return [] }
         return Array(output.prefix(Int(length)))
     }

@@ -76,13 +76,13 @@ public enum TLSNames {
         }
     }
 
-    /// The IANA name of a cipher suite, or its hex code when the table lacks it.
+    /// Returns the IANA name of a cipher suite, or its hex code when the table lacks it.
     public static func cipherSuite(_ code: UInt16) -> String {
         if let entry = cipherSuites[code] { return entry.name }
         return "0x" + TLSHex.code(code).uppercased()
     }
 
-    /// Why a cipher suite is weak, or nil when it is not in a weak class.
+    /// Returns the weakness class of a cipher suite, or nil when it has none.
     public static func cipherWeakness(_ code: UInt16) -> CipherWeakness? {
         cipherSuites[code]?.weakness
     }

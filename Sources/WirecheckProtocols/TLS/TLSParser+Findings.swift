@@ -155,7 +155,7 @@ extension TLSParser {
                             packets: evidenceOrCurrent(context), message: eventMessage(context))
     }
 
-    /// The `tls` record, with Suricata's field names where Suricata has them.
+    /// Builds the `tls` record, with Suricata's field names where Suricata has them.
     func eventRecord() -> JSONObject {
         var record = JSONObject()
         let negotiated = serverHello?.negotiatedVersion ?? sslv2ServerHello

@@ -69,7 +69,7 @@ public final class TLSParser: ApplicationParser {
     var clientHello: TLSClientHello?
     var helloRetryRequest: TLSServerHello?
     var serverHello: TLSServerHello?
-    /// The version of an SSLv2 SERVER-HELLO, when the server answered in SSLv2.
+    /// The version in the server's SSLv2 SERVER-HELLO, when the whole session is SSLv2.
     var sslv2ServerHello: UInt16?
     var certificates: [TLSCertificateInfo] = []
     /// The server's own certificate, when the first entry of its chain parsed.
@@ -306,8 +306,8 @@ public final class TLSParser: ApplicationParser {
 
     private func acceptClientHello(_ hello: TLSClientHello, context: ApplicationContext) {
         statistics.clientHellos += 1
-        // The first ClientHello fingerprints the client; a second one answers a
-        // HelloRetryRequest and repeats the same client.
+        // The first ClientHello fingerprints the client. A second one follows a
+        // HelloRetryRequest and comes from the same client.
         guard clientHello == nil else { return }
         clientHello = hello
         checkOfferedCiphers(hello, context: context)

@@ -12,7 +12,7 @@ public enum TLSProtocol: ApplicationProtocol {
     ]
 
     /// Ports where anything that is not TLS is worth an alert (`tls.cleartext_on_tls_port`).
-    /// The dispatcher raises it, because only it sees that no probe claimed a flow's bytes.
+    /// The dispatcher raises it, because only the dispatcher knows that no probe matched.
     public static let cleartextCheckedPorts: Set<UInt16> = [443, 4843, 802, 8883]
 
     /// Bytes the probe needs: a record header and the handshake type.
@@ -38,7 +38,7 @@ public enum TLSProtocol: ApplicationProtocol {
         guard length > 0, length <= TLSParser.maxRecordLength else { return .noMatch }
 
         if first == TLSContentType.alert {
-            // A server that rejects a ClientHello may answer with only an alert: level 1 or 2.
+            // A server that rejects a ClientHello may reply with only an alert of level 1 or 2.
             return direction == .toClient && length == 2 && (bytes[5] == 1 || bytes[5] == 2) ? .match : .noMatch
         }
         let expectedType: UInt8 = direction == .toServer ? 1 : 2
