@@ -85,6 +85,8 @@ import WirecheckCore
         #expect(harness.record?["self_signed"] == .bool(false))
         #expect(harness.record?["chain_length"] == .int(2))
         #expect(harness.parser.certificates.last?.isSelfSigned == true)
+        #expect(harness.record?["handshake_messages"] == .array(["client_hello", "server_hello", "certificate",
+                                                                 "server_key_exchange", "server_hello_done"]))
     }
 
     @Test func wildcardMatchesOneLabel() {

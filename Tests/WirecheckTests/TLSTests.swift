@@ -110,6 +110,8 @@ extension TLSTestHarness {
         harness.send(TLSTestBytes.sslv2ClientHello, .toServer)
         #expect(harness.parser.clientHello == hello)
         #expect(TLSFingerprints.ja3(hello).string == "769,57-56-53-22-19-10,,,")
+        #expect(TLSFingerprints.ja4(hello).hasPrefix("t10i060000_"))
+        #expect(TLSFingerprints.ja4(hello).hasSuffix("_000000000000"))
     }
 
     @Test func recordInThreeChunksEqualsOneChunk() {
@@ -295,6 +297,21 @@ extension TLSTestHarness {
             #expect(harness.string("ja4") != nil, "\(name)")
             #expect(harness.string("sni") != nil, "\(name)")
         }
+    }
+
+    @Test func weakCipherListIsBounded() throws {
+        // A ClientHello offering TLS_RSA_WITH_NULL_MD5 40 times and nothing else.
+        let suites = [UInt8](repeating: 0, count: 80).enumerated().map { $0.offset % 2 == 1 ? UInt8(1) : UInt8(0) }
+        let body: [UInt8] = [0x03, 0x03] + [UInt8](repeating: 0x11, count: 32) + [0x00, 0x00, 80] + suites + [0x01, 0x00]
+        let harness = TLSTestHarness.loopback()
+        harness.send(TLSTestBytes.record(22, [0x01, 0x00, 0x00, UInt8(body.count)] + body), .toServer)
+        let alert = try #require(harness.sink.alerts(named: "tls.weak_cipher_offered").first)
+        guard case .object(let fields)? = alert.body["alert"], case .array(let listed)? = fields["weak_ciphers"] else {
+            Issue.record("weak_cipher_offered has no weak_ciphers list")
+            return
+        }
+        #expect(listed.count == TLSParser.maxListedWeakCiphers)
+        #expect(fields["weak_cipher_count"] == .int(40))
     }
 
     @Test func weakCipherOfferedOncePerFlow() {

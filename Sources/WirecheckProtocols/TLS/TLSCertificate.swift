@@ -210,13 +210,17 @@ extension TLSCertificateInfo {
         return Array(UnsafeBufferPointer(start: data, count: length))
     }
 
+    /// Subject alternative names kept per certificate, because one certificate can carry
+    /// thousands and each becomes part of the event.
+    static let maxSubjectAltNames = 100
+
     static func readSubjectAltNames(_ certificate: OpaquePointer, into info: inout TLSCertificateInfo) {
         guard let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) else { return }
         let names = OpaquePointer(raw)
         defer { GENERAL_NAMES_free(names) }
         let count = OPENSSL_sk_num(names)
         guard count > 0 else { return }
-        for index in 0..<count {
+        for index in 0..<count where info.dnsNames.count + info.ipAddresses.count < maxSubjectAltNames {
             guard let entry = OPENSSL_sk_value(names, index) else { continue }
             let name = entry.assumingMemoryBound(to: GENERAL_NAME.self).pointee
             switch name.type {

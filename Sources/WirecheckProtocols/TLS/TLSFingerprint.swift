@@ -38,7 +38,9 @@ public enum TLSFingerprints {
         let extensions = hello.extensions.filter { !TLSNames.isGREASE($0) }
         let signatureAlgorithms = hello.signatureAlgorithms.filter { !TLSNames.isGREASE($0) }
 
-        var prefix = "t" + ja4Version(hello.isSSLv2Format ? 0x0002 : hello.highestVersion)
+        // An SSLv2-compatible hello carries the client's highest version (0x0301 for TLS 1.0)
+        // like any other hello, so only a real SSL 2.0 hello (0x0002) yields `s2`.
+        var prefix = "t" + ja4Version(hello.highestVersion)
         prefix += hello.extensions.contains(TLSExtension.serverName) ? "d" : "i"
         prefix += twoDigits(ciphers.count) + twoDigits(extensions.count)
         prefix += ja4ALPN(hello.alpn.first)

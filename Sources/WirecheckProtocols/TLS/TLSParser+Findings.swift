@@ -19,7 +19,8 @@ extension TLSParser {
         let names = weak.map { "\(TLSNames.cipherSuite($0.0)) (\($0.1.rawValue))" }
         raise(TLSCatalogue.weakCipherOffered,
               message: "\(context.flow.srcIP) offered \(weak.count) weak cipher suite\(weak.count == 1 ? "" : "s") to \(serverText(context)): \(names.prefix(5).joined(separator: ", "))\(weak.count > 5 ? ", ..." : "").",
-              details: ["weak_ciphers": .array(weak.map { .string(TLSNames.cipherSuite($0.0)) })],
+              details: ["weak_ciphers": .array(weak.prefix(TLSParser.maxListedWeakCiphers).map { .string(TLSNames.cipherSuite($0.0)) }),
+                        "weak_cipher_count": .int(weak.count)],
               context: context)
     }
 
@@ -194,6 +195,9 @@ extension TLSParser {
             record.set("self_signed", .bool(leaf.isSelfSigned))
         }
         if chainLength > 0 { record.set("chain_length", .int(chainLength)) }
+        if !handshakeMessages.isEmpty {
+            record.set("handshake_messages", .array(handshakeMessages.map { .string(TLSNames.handshakeType($0)) }))
+        }
         if !alerts.isEmpty { record.set("alerts", .array(alerts)) }
         return record
     }

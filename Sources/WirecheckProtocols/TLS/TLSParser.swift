@@ -48,6 +48,11 @@ public final class TLSParser: ApplicationParser {
     static let maxEvidencePackets = 16
     /// Cleartext alerts kept for the event.
     static let maxAlerts = 8
+    /// Handshake message types kept for the event; a full TLS 1.2 handshake has about ten.
+    static let maxHandshakeMessages = 16
+    /// Weak cipher suites named in one `tls.weak_cipher_offered` alert, because a hostile
+    /// ClientHello can list thousands.
+    static let maxListedWeakCiphers = 16
 
     final class DirectionState {
         /// Handshake bytes waiting for the rest of their message.
@@ -78,6 +83,8 @@ public final class TLSParser: ApplicationParser {
     var alerts: [JSONValue] = []
     var serverSentFatalAlert = false
     var evidence: [PacketReference] = []
+    /// Cleartext handshake message types in arrival order, both directions.
+    var handshakeMessages: [UInt8] = []
     var hasEmittedEvent = false
     /// Rule names already raised in this flow, so each finding is raised once.
     var raised: Set<String> = []
@@ -284,6 +291,7 @@ public final class TLSParser: ApplicationParser {
     private func handleHandshakeMessage(type: UInt8, body: UnsafeRawBufferPointer, direction: StreamDirection,
                                         context: ApplicationContext) {
         noteEvidence(context.packet)
+        if handshakeMessages.count < TLSParser.maxHandshakeMessages { handshakeMessages.append(type) }
         do {
             switch (type, direction) {
             case (1, .toServer):
