@@ -67,7 +67,7 @@ public enum TLSCatalogue: EventCatalogue {
         "tls.server_alert", signatureID: 3011, signature: "TLS server sent a fatal alert",
         category: "Protocol", severity: 3, technique: nil,
         summary: "The server ended the handshake with a fatal cleartext alert (handshake_failure, protocol_version, ...); repeated, it suggests version or cipher probing.")
-    /// Raised by the dispatcher, not by this parser, because only the dispatcher knows that no
+    /// Raised by the dispatcher, not by this parser, because only the dispatcher tracks that no
     /// probe matched a flow on a port in `TLSProtocol.cleartextCheckedPorts`.
     public static let cleartextOnTLSPort = AlertDefinition(
         "tls.cleartext_on_tls_port", signatureID: 3012, signature: "Cleartext traffic on a TLS port",

@@ -26,7 +26,7 @@ public struct TLSCertificateInfo: Sendable, Equatable {
     /// Subject equals issuer and the signature verifies with the certificate's own key.
     public var isSelfSigned: Bool
 
-    /// Parses one DER certificate with libcrypto; nil when `d2i_X509` rejects it.
+    /// Parses one DER certificate with libcrypto. Returns nil when `d2i_X509` rejects it.
     public static func parse(der: UnsafeRawBufferPointer) -> TLSCertificateInfo? {
         guard let base = der.baseAddress, der.count > 0 else { return nil }
         var cursor: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
@@ -234,7 +234,7 @@ extension TLSCertificateInfo {
         }
     }
 
-    /// Writes a 4- or 16-byte address in its usual text form; other lengths as hex.
+    /// Writes a 4- or 16-byte address in its usual text form, and other lengths as hex.
     static func ipText(_ bytes: [UInt8]) -> String {
         if bytes.count == 4 { return bytes.map { String($0) }.joined(separator: ".") }
         if bytes.count == 16 {

@@ -3,8 +3,8 @@ import WirecheckCore
 /// Byte counts of one TLS flow, for the run's encrypted share.
 ///
 /// Each parser keeps its own counts in `TLSParser.statistics`. The engine reads them when it
-/// closes the flow (`(parser as? TLSParser)?.statistics`) and sums them with `add(_:)`;
-/// there is no shared or global counter.
+/// closes the flow (`(parser as? TLSParser)?.statistics`) and sums them with `add(_:)`.
+/// Nothing is shared or global.
 public struct TLSStatistics: Sendable, Equatable {
     /// Records read, in both directions.
     public var records = 0
@@ -359,7 +359,7 @@ public final class TLSParser: ApplicationParser {
                                 details: ["chain_index": .int(chainLength - 1), "length": .int(der.count)])
             }
         }
-        // Findings describe the server's own (leaf) certificate; CA certificates in the
+        // Findings describe the server's own (leaf) certificate. CA certificates in the
         // chain are reported in the event only.
         leafCertificate = leaf
         if let leaf { checkCertificate(leaf, context: context) }

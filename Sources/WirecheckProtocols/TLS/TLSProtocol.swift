@@ -12,7 +12,7 @@ public enum TLSProtocol: ApplicationProtocol {
     ]
 
     /// Ports where anything that is not TLS is worth an alert (`tls.cleartext_on_tls_port`).
-    /// The dispatcher raises it, because only the dispatcher knows that no probe matched.
+    /// The dispatcher raises it, because only the dispatcher tracks whether any probe matched.
     public static let cleartextCheckedPorts: Set<UInt16> = [443, 4843, 802, 8883]
 
     /// Bytes the probe needs: a record header and the handshake type.
