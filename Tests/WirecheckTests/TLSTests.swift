@@ -142,6 +142,34 @@ extension TLSTestHarness {
         }
     }
 
+    @Test func parseConsumesWholeRecordsOnly() {
+        let flow = FlowContext(flowID: 1, communityID: "", srcIP: .v4(1), srcPort: 50_000, destIP: .v4(2), destPort: 443,
+                               ipProtocol: 6)
+        let context = ApplicationContext(flow: flow, timestamp: .zero, packet: PacketReference(source: 0, number: 1),
+                                         transport: .tcp, sink: EventCollector())
+        let parser = TLSParser()
+        let bytes = TLSTestBytes.clientHelloRecord + [0x17, 0x03, 0x03]
+        let consumed = bytes.withUnsafeBytes { parser.parse($0, direction: .toServer, context: context) }
+        #expect(consumed == TLSTestBytes.clientHelloRecord.count)
+        let partial = Array(TLSTestBytes.clientHelloRecord[0..<20])
+        #expect(partial.withUnsafeBytes { TLSParser().parse($0, direction: .toServer, context: context) } == 0)
+    }
+
+    @Test func statisticsAdd() {
+        var total = TLSStatistics()
+        var flow = TLSStatistics()
+        flow.records = 3
+        flow.encryptedBytesToClient = 100
+        flow.cleartextBytesToServer = 20
+        flow.clientHellos = 1
+        total.add(flow)
+        total.add(flow)
+        #expect(total.records == 6)
+        #expect(total.encryptedBytes == 200)
+        #expect(total.cleartextBytes == 40)
+        #expect(total.clientHellos == 2)
+    }
+
     @Test func handshakeMessageSplitAcrossRecords() {
         let message = Array(TLSTestBytes.clientHelloRecord[5...])
         let harness = TLSTestHarness.loopback()

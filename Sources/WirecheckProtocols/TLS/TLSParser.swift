@@ -35,6 +35,9 @@ public struct TLSStatistics: Sendable, Equatable {
 
 /// The per-flow TLS parser: the record layer, the handshake layer reassembled across
 /// records, and the findings of one handshake.
+///
+/// `parse` consumes whole records only, so the caller must keep up to one partial record per
+/// direction: 5 header bytes plus `maxRecordLength`, 18 437 bytes in all.
 public final class TLSParser: ApplicationParser {
     /// Largest record payload accepted: 2^14 plus the 2048 bytes of expansion that
     /// RFC 5246 section 6.2.3 allows for a ciphertext.
@@ -96,8 +99,8 @@ public final class TLSParser: ApplicationParser {
         if state.isStopped { return bytes.count }
 
         if sslv2ServerHello != nil {
-            // An SSLv2 session: after the hellos everything but the record headers is encrypted.
-            statistics.records += 1
+            // An SSLv2 session: after the hellos everything but the record headers is encrypted,
+            // so the bytes are counted without reading SSLv2 record boundaries.
             countBytes(bytes.count, encrypted: true, direction: direction)
             return bytes.count
         }
