@@ -190,7 +190,8 @@ final class TLSTestHarness {
             pending[direction, default: []].append(contentsOf: bytes[start..<end])
             let buffer = pending[direction] ?? []
             let consumed = buffer.withUnsafeBytes { parser.parse($0, direction: direction, context: context) }
-            pending[direction] = Array(buffer[min(consumed, buffer.count)...])
+            precondition(consumed >= 0 && consumed <= buffer.count, "parse consumed \(consumed) of \(buffer.count) bytes")
+            pending[direction] = Array(buffer[consumed...])
             start = end
         }
     }

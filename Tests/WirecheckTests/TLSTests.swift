@@ -408,3 +408,39 @@ extension TLSTestHarness {
         #expect(TLSCatalogue.anomalies.allSatisfy { $0.name.hasPrefix("applayer.tls.") })
     }
 }
+
+@Suite struct TLSMutationTests {
+    /// A fixed-seed generator (SplitMix64), so a failing case can be replayed.
+    struct SeededGenerator: RandomNumberGenerator {
+        var state: UInt64
+
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var value = state
+            value = (value ^ (value >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            value = (value ^ (value >> 27)) &* 0x94d0_49bb_1331_11eb
+            return value ^ (value >> 31)
+        }
+    }
+
+    /// Runs every fixture many times with random bytes overwritten and random chunk sizes.
+    /// The parser must return without trapping and never consume more than it was given.
+    @Test func mutatedFixturesDoNotCrash() throws {
+        var generator = SeededGenerator(state: 0x5eed)
+        let names = TLSFindingTests.expected.map(\.0)
+        for name in names {
+            let connection = try #require(TLSTestCapture.fixture(name).first)
+            for _ in 0..<40 {
+                var mutated = connection
+                for index in mutated.segments.indices where !mutated.segments[index].payload.isEmpty {
+                    let count = Int.random(in: 0...4, using: &generator)
+                    for _ in 0..<count {
+                        let position = Int.random(in: 0..<mutated.segments[index].payload.count, using: &generator)
+                        mutated.segments[index].payload[position] = UInt8.random(in: 0...255, using: &generator)
+                    }
+                }
+                _ = TLSTestHarness.run(mutated, chunkSize: Int.random(in: 1...600, using: &generator))
+            }
+        }
+    }
+}
