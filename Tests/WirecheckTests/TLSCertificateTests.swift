@@ -89,6 +89,20 @@ import WirecheckCore
                                                                  "server_key_exchange", "server_hello_done"]))
     }
 
+    @Test func clientCertificateOfMutualAuth() throws {
+        let connection = try #require(TLSTestCapture.fixture("tls12_mutual_auth").first)
+        let harness = TLSTestHarness.run(connection)
+        #expect(harness.tlsEvents.count == 1)
+        #expect(harness.string("subject") == "CN=plc.example.test, O=Wirecheck Test")
+        let client = try #require(harness.object("client_certificate"))
+        #expect(client["subject"] == .wire(Array("CN=scada-client.example.test, O=Wirecheck Test".utf8)))
+        #expect(client["issuerdn"] == .wire(Array("O=Wirecheck Test, CN=Wirecheck Test CA".utf8)))
+        #expect(client["chain_length"] == .int(1))
+        #expect(harness.record?["handshake_messages"] == .array(["client_hello", "server_hello", "certificate",
+                                                                 "server_key_exchange", "certificate_request",
+                                                                 "server_hello_done", "certificate"]))
+    }
+
     @Test func wildcardMatchesOneLabel() {
         let pattern = Array("*.example.com".utf8)
         #expect(TLSCertificateInfo.nameMatches(pattern: pattern, hostName: Array("plc.example.com".utf8)))

@@ -286,6 +286,7 @@ extension TLSTestHarness {
         ("tls13_valid_443", []),
         ("tls12_valid_chain", []),
         ("tls12_wildcard", []),
+        ("tls12_mutual_auth", []),
         ("tls10_deprecated", ["tls.deprecated_version"]),
         ("tls12_expired", ["tls.certificate_expired"]),
         ("tls12_not_yet_valid", ["tls.certificate_not_yet_valid"]),

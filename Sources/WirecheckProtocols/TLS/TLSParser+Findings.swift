@@ -195,6 +195,20 @@ extension TLSParser {
             record.set("self_signed", .bool(leaf.isSelfSigned))
         }
         if chainLength > 0 { record.set("chain_length", .int(chainLength)) }
+        if let count = clientCertificateCount {
+            var client: JSONObject = ["chain_length": .int(count)]
+            if let certificate = clientCertificate {
+                client.set("subject", .wire(certificate.subject))
+                client.set("issuerdn", .wire(certificate.issuer))
+                client.set("serial", .string(certificate.serial))
+                client.set("notbefore", .string(TLSCertificateInfo.isoDate(certificate.notBefore)))
+                client.set("notafter", .string(TLSCertificateInfo.isoDate(certificate.notAfter)))
+                client.set("fingerprint", .string(certificate.fingerprint))
+            }
+            record.set("client_certificate", .object(client))
+        } else if serverRequestedClientCertificate {
+            record.set("client_certificate_requested", true)
+        }
         if !handshakeMessages.isEmpty {
             record.set("handshake_messages", .array(handshakeMessages.map { .string(TLSNames.handshakeType($0)) }))
         }

@@ -86,6 +86,12 @@ public final class TLSParser: ApplicationParser {
     var alerts: [JSONValue] = []
     var serverSentFatalAlert = false
     var evidence: [PacketReference] = []
+    /// The server sent a CertificateRequest, so the client is expected to send a Certificate.
+    var serverRequestedClientCertificate = false
+    /// The client's first certificate, when it sent one that parsed.
+    var clientCertificate: TLSCertificateInfo?
+    /// Certificates in the client's Certificate message, nil until the message arrives.
+    var clientCertificateCount: Int?
     /// Cleartext handshake message types in arrival order, both directions.
     var handshakeMessages: [UInt8] = []
     var hasEmittedEvent = false
@@ -178,7 +184,8 @@ public final class TLSParser: ApplicationParser {
             // TLS 1.3 peers send it only for middlebox compatibility, also after a
             // HelloRetryRequest, before any ServerHello.
             if let hello = serverHello, !hello.isTLS13 { state.isEncrypted = true }
-            if direction == .toClient { emitEventOnce(context: context) }
+            // The client's ChangeCipherSpec ends the wait for a requested client Certificate.
+            if direction == .toClient || serverHello?.isTLS13 == false { emitEventOnce(context: context) }
         case TLSContentType.alert:
             handleAlert(body, direction: direction, context: context)
         case TLSContentType.handshake:
@@ -303,11 +310,17 @@ public final class TLSParser: ApplicationParser {
                 acceptServerHello(try TLSServerHello.parse(body), context: context)
             case (11, .toClient):
                 try acceptCertificates(body, context: context)
+            case (13, .toClient):
+                serverRequestedClientCertificate = true
             case (14, .toClient):
+                // With mutual authentication the event waits for the client's Certificate.
+                if !serverRequestedClientCertificate { emitEventOnce(context: context) }
+            case (11, .toServer):
+                try acceptClientCertificate(body, context: context)
                 emitEventOnce(context: context)
             default:
-                // ServerKeyExchange, CertificateRequest, ClientKeyExchange, CertificateVerify,
-                // NewSessionTicket and a client's Certificate carry nothing the event reports.
+                // ServerKeyExchange, ClientKeyExchange, CertificateVerify and NewSessionTicket
+                // carry nothing the event reports.
                 break
             }
         } catch let error as TLSDecodeError {
@@ -366,6 +379,31 @@ public final class TLSParser: ApplicationParser {
         // chain are reported in the event only.
         leafCertificate = leaf
         if let leaf { checkCertificate(leaf, context: context) }
+    }
+
+    /// Reads the client's Certificate message of a mutually authenticated TLS 1.2 handshake.
+    /// Only its first certificate is kept, and no finding is raised on it: the server, not
+    /// the network, decides whether to trust a client.
+    private func acceptClientCertificate(_ body: UnsafeRawBufferPointer, context: ApplicationContext) throws {
+        guard clientCertificateCount == nil else { return }
+        var reader = TLSByteReader(body)
+        guard let list = reader.vector24() else { throw TLSDecodeError("client Certificate message certificate_list is truncated") }
+        var entries = TLSByteReader(list)
+        var count = 0
+        while !entries.isAtEnd {
+            guard let der = entries.vector24() else {
+                throw TLSDecodeError("certificate \(count) of the client's Certificate message is truncated")
+            }
+            count += 1
+            guard count == 1 else { continue }
+            clientCertificate = TLSCertificateInfo.parse(der: der)
+            if clientCertificate == nil {
+                context.anomaly(TLSCatalogue.certificateInvalid,
+                                message: "\(context.flow.srcIP) sent a client certificate (\(der.count) bytes) to \(context.flow.destIP), and it is not valid DER X.509.",
+                                details: ["chain_index": .int(0), "length": .int(der.count), "sender": "client"])
+            }
+        }
+        clientCertificateCount = count
     }
 
     func noteEvidence(_ packet: PacketReference) {
