@@ -318,6 +318,15 @@ extension TLSTestHarness {
         }
     }
 
+    @Test func eventSerialisesAsJSON() throws {
+        let connection = try #require(TLSTestCapture.fixture("tls12_valid_chain").first)
+        let record = try #require(TLSTestHarness.run(connection).record)
+        let text = JSONWriter.serialize(record)
+        #expect(text.hasPrefix("{\"version\":\"TLS 1.2\",\"sni\":\"plc.example.test\""))
+        #expect(text.contains("\"self_signed\":false"))
+        #expect(text.contains("\"key\":{\"type\":\"RSA\",\"bits\":2048}"))
+    }
+
     @Test func everyEventHasBaselineFields() throws {
         for (name, _) in Self.expected {
             let connection = try #require(TLSTestCapture.fixture(name).first)
