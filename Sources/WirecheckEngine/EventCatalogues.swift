@@ -18,5 +18,6 @@ public enum EventCatalogues {
         OPCUACatalogue.self,
         ENIPCatalogue.self,
         S7Catalogue.self,
+        TLSCatalogue.self,
     ]
 }

@@ -8,7 +8,7 @@ import WirecheckCore
 /// Ethernet/IPv4 TCP and UDP flows to one server port set, and hands each direction's in-order
 /// payload to a parser. It handles retransmitted and overlapping segments and reports holes as
 /// gaps, which is enough for small captures; it is not the product's flow tracker.
-final class CaptureReplay {
+final class ENIPS7CaptureReplay {
     struct FlowKey: Hashable {
         var client: UInt32
         var clientPort: UInt16

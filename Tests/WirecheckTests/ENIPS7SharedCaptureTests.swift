@@ -50,7 +50,7 @@ import WirecheckCore
         guard !files.isEmpty else { return }
         let manifest = Self.manifest()
         for file in files {
-            let replay = CaptureReplay(serverPorts: [102]) { _ in S7commParser() }
+            let replay = ENIPS7CaptureReplay(serverPorts: [102]) { _ in S7commParser() }
             guard replay.replay(path: ReplayPaths.sharedCaptures + "/" + file) != nil else { continue }
             var functions: [Int: Int] = [:]
             for event in replay.sink.events {
@@ -85,7 +85,7 @@ import WirecheckCore
         guard !files.isEmpty else { return }
         let manifest = Self.manifest()
         for file in files {
-            let replay = CaptureReplay(serverPorts: [44818, 2222]) { ENIPProtocol.makeParser(transport: $0) }
+            let replay = ENIPS7CaptureReplay(serverPorts: [44818, 2222]) { ENIPProtocol.makeParser(transport: $0) }
             guard replay.replay(path: ReplayPaths.sharedCaptures + "/" + file) != nil else { continue }
             var commands: [Int: Int] = [:]
             var services: [Int: Int] = [:]

@@ -522,7 +522,7 @@ let getProductNameReplyCIP: [UInt8] = [0x8E, 0x00, 0x00, 0x00, 0x04, 0x54, 0x45,
     /// The cpppo session of Scripts/fixtures/enip_cpppo.sh: discovery, tag reads and writes through
     /// Unconnected Send, a Multiple Service Packet, and identity and TCP/IP object attributes.
     @Test func cpppoSessionReplay() throws {
-        let replay = CaptureReplay(serverPorts: [44818, 2222]) { ENIPProtocol.makeParser(transport: $0) }
+        let replay = ENIPS7CaptureReplay(serverPorts: [44818, 2222]) { ENIPProtocol.makeParser(transport: $0) }
         let packets = try #require(replay.replay(path: ReplayPaths.fixture("enip/cpppo-session.pcap")))
         #expect(packets > 0)
         #expect(replay.sink.events.compactMap(\.anomalyName).isEmpty)

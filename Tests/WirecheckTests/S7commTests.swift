@@ -507,7 +507,7 @@ func connectedSession(_ harness: S7Harness) {
 @Suite struct S7FixtureTests {
     /// The python-snap7 session of Scripts/fixtures/s7comm_snap7.py: every alerting operation once.
     @Test func snap7SessionReplay() throws {
-        let replay = CaptureReplay(serverPorts: [102]) { _ in S7commParser() }
+        let replay = ENIPS7CaptureReplay(serverPorts: [102]) { _ in S7commParser() }
         let packets = try #require(replay.replay(path: ReplayPaths.fixture("s7comm/snap7-session.pcap")))
         #expect(packets > 0)
         #expect(replay.sink.events.compactMap(\.anomalyName).isEmpty)

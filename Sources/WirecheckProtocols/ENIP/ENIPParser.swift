@@ -8,8 +8,11 @@ public enum ENIPProtocol: ApplicationProtocol {
     public static func probe(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeResult {
         if transport == .udp, isClassOneIO(bytes) { return .match }
         guard bytes.count >= ENIPHeader.size else {
-            // A class 1 I/O datagram is whole on arrival; only TCP can still be short.
-            return transport == .tcp ? .needMoreData : .noMatch
+            // A class 1 I/O datagram is whole on arrival; only TCP can still be short, and only
+            // while the command read so far is a known one.
+            guard transport == .tcp else { return .noMatch }
+            if let command = ENIPBytes.u16(bytes, 0), ENIPNames.command(command) == nil { return .noMatch }
+            return .needMoreData
         }
         guard let header = ENIPHeader(bytes), ENIPNames.command(header.command) != nil, header.options == 0 else { return .noMatch }
         if direction == .toServer, header.status != 0 { return .noMatch }

@@ -17,5 +17,7 @@ public enum ProtocolRegistry {
         // IEC 104 checks its start octet, an APDU length and defined type ids and causes.
         IEC104Protocol.self,
         ModbusProtocol.self,
+        // TLS checks a handshake record header and a ClientHello or ServerHello inside it.
+        TLSProtocol.self,
     ]
 }
