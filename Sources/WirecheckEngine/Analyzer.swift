@@ -2,6 +2,7 @@ import WirecheckCore
 import WirecheckDecoding
 import WirecheckDetection
 import WirecheckFlows
+import WirecheckHosts
 import WirecheckOutput
 import WirecheckProtocols
 
@@ -11,6 +12,10 @@ public struct AnalysisOptions {
     public var verifyChecksums = true
     /// How often, in seconds of packet time, idle flows and fragments are expired.
     public var housekeepingInterval: Double = 1
+    /// Process and connection records to join to flows (`--host-events`), if any.
+    public var hostTelemetry: HostTelemetryLoad?
+    /// Largest clock difference, in seconds, between telemetry and capture that still joins.
+    public var clockSkewTolerance: Double = 5
 
     public init() {}
 }
@@ -54,6 +59,9 @@ public final class Analyzer {
         scanDetector = ScanDetector(sink: router)
         arpMonitor = ARPMonitor(sink: router)
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
+        if let telemetry = options.hostTelemetry {
+            router.hostEnricher = HostEnricher(telemetry: telemetry, clockSkewTolerance: options.clockSkewTolerance)
+        }
     }
 
     /// The event counts so far, by type, anomaly name and alert rule.
@@ -123,6 +131,9 @@ public final class Analyzer {
         summary.evictedFlows = flowStatistics.flowsEvicted
         summary.flowsByAppProto = payloadRouter.flowsByAppProto
         summary.topTalkers = talkers.top(5)
+        summary.encryptedFlows = applicationLayer.tlsFlows
+        summary.encryptedBytes = UInt64(applicationLayer.tlsStatistics.encryptedBytes)
+        summary.payloadBytes = payloadRouter.payloadBytes
         if undecodedPackets > 0 {
             summary.skipped.append(("packets whose link or network layer could not be decoded", undecodedPackets))
         }
@@ -131,6 +142,9 @@ public final class Analyzer {
         }
         for (host, count) in checksumFilter.suppressedByHost.sorted(by: { $0.key < $1.key }) {
             summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
+        }
+        if let enricher = router.hostEnricher {
+            summary.hostTelemetry = HostTelemetryReport.lines(enricher: enricher)
         }
         for (reason, count) in decoder.statistics.skippedReasons {
             summary.skipped.append((reason, count))
@@ -144,6 +158,8 @@ final class PayloadRouter: FlowPayloadConsumer {
     let applicationLayer: ApplicationLayer
     let talkers: TalkerTable
     private(set) var flowsByAppProto: [String: UInt64] = [:]
+    /// Transport payload bytes of ended flows, both directions.
+    private(set) var payloadBytes: UInt64 = 0
 
     init(applicationLayer: ApplicationLayer, talkers: TalkerTable) {
         self.applicationLayer = applicationLayer
@@ -163,6 +179,7 @@ final class PayloadRouter: FlowPayloadConsumer {
     func flowEnded(_ flow: Flow, timestamp: Timestamp) {
         applicationLayer.flowEnded(flow, timestamp: timestamp)
         if let appProto = flow.appProto { flowsByAppProto[appProto, default: 0] += 1 }
+        payloadBytes += flow.payloadBytesToServer + flow.payloadBytesToClient
         talkers.record(flow)
     }
 }

@@ -8,6 +8,8 @@ final class EventRouter: EventSink {
     private var outputs: [EventSink]
     /// Flow ids that raised an alert and whose flow record was not yet written.
     private var alertedFlows = Set<UInt64>()
+    /// Adds process fields from host telemetry, when the run has any.
+    var hostEnricher: HostEnricher?
 
     init(outputs: [EventSink]) {
         self.outputs = outputs
@@ -19,6 +21,7 @@ final class EventRouter: EventSink {
 
     func emit(_ event: Event) {
         var event = event
+        hostEnricher?.enrich(&event)
         if event.eventType == "alert", let flow = event.flow {
             alertedFlows.insert(flow.flowID)
         } else if event.eventType == "flow", let flow = event.flow, alertedFlows.remove(flow.flowID) != nil,

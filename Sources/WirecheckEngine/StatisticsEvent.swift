@@ -17,6 +17,11 @@ extension Analyzer {
         for (name, count) in flowStatistics.flowsByProtocol.sorted(by: { $0.key < $1.key }) {
             flows.set(name.lowercased(), .int(count))
         }
+        let encrypted: JSONObject = [
+            "tls_flows": .int(summary.encryptedFlows),
+            "encrypted_bytes": .int(summary.encryptedBytes),
+            "payload_bytes": .int(summary.payloadBytes),
+        ]
         var appProtocols = JSONObject()
         for (name, count) in summary.flowsByAppProto.sorted(by: { $0.key < $1.key }) {
             appProtocols.set(name, .int(count))
@@ -37,6 +42,7 @@ extension Analyzer {
             "capture": .object(capture),
             "flows": .object(flows),
             "app_proto": .object(appProtocols),
+            "encrypted": .object(encrypted),
             "anomalies": .object(anomalies),
             "alerts": .object(alerts),
             "skipped": .object(skipped),

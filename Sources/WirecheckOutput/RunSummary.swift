@@ -36,8 +36,15 @@ public struct RunSummary {
     public var flowsByProtocol: [String: UInt64] = [:]
     public var flowsByAppProto: [String: UInt64] = [:]
     public var midstreamPickups: UInt64 = 0
+    /// Flows parsed as TLS, and the bytes of their encrypted records, which could not be inspected.
+    public var encryptedFlows: UInt64 = 0
+    public var encryptedBytes: UInt64 = 0
+    /// Transport payload bytes of all flows, the base of the encrypted share.
+    public var payloadBytes: UInt64 = 0
     public var evictedFlows: UInt64 = 0
     public var topTalkers: [Talker] = []
+    /// Host telemetry coverage: files read, attribution share, hosts without telemetry.
+    public var hostTelemetry: [String] = []
     /// Reasons packets or inputs were not analysed, with counts ("unsupported link type", ...).
     public var skipped: [(String, UInt64)] = []
     public var warnings: [String] = []
@@ -74,6 +81,10 @@ public enum SummaryFormatter {
             lines.append("Protocols  " + apps.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         lines.append("Mid-stream \(summary.midstreamPickups) flows were already in progress when the capture started")
+        if summary.encryptedFlows > 0 {
+            let share = summary.payloadBytes > 0 ? Double(summary.encryptedBytes) / Double(summary.payloadBytes) * 100 : 0
+            lines.append("Encrypted  \(summary.encryptedFlows) TLS flows; \(formatBytes(summary.encryptedBytes)) of encrypted records (" + String(format: "%.1f", share) + " % of payload) could not be inspected")
+        }
         if summary.evictedFlows > 0 {
             lines.append("Evicted    \(summary.evictedFlows) flows were ended early because the flow table was full")
         }
@@ -95,6 +106,12 @@ public enum SummaryFormatter {
             for talker in summary.topTalkers {
                 lines.append("  \(pad(talker.address.description, 40)) \(pad(formatBytes(talker.bytes), 10)) \(talker.packets) packets, \(talker.flows) flows")
             }
+        }
+
+        if !summary.hostTelemetry.isEmpty {
+            lines.append("")
+            lines.append("Host telemetry:")
+            for line in summary.hostTelemetry { lines.append("  " + line) }
         }
 
         if !summary.skipped.isEmpty || !summary.warnings.isEmpty || !summary.errors.isEmpty {

@@ -2,6 +2,7 @@ import Foundation
 import WirecheckCapture
 import WirecheckCore
 import WirecheckEngine
+import WirecheckHosts
 import WirecheckOutput
 
 /// `wirecheck analyze`: reads captures or a live interface, runs every stage and writes the
@@ -24,6 +25,10 @@ struct AnalyzeCommand {
                               handshake counts as a mid-stream pickup (default 10)
       --no-checksums          do not verify IP, TCP and UDP checksums (for captures taken on
                               a host with checksum offload)
+      --host-events PATH      join flows to processes recorded by Sysmon (.evtx, XML, JSON lines)
+                              or auditd in PATH, a file or folder; may be repeated
+      --clock-skew SEC        largest clock difference between host telemetry and the capture
+                              that still joins, in seconds (default 5)
       --quiet                 do not print the summary
       -h, --help              show this help
 
@@ -36,6 +41,7 @@ struct AnalyzeCommand {
     var options = AnalysisOptions()
     var captureOptions = CaptureOptions()
     var quiet = false
+    var hostEventPaths: [String] = []
 
     init(arguments: [String]) throws {
         var cursor = ArgumentCursor(arguments)
@@ -47,6 +53,8 @@ struct AnalyzeCommand {
             case "--max-flows": options.flows.maxFlows = try cursor.integer(for: option, range: 1...100_000_000)
             case "--midstream-grace": options.flows.midstreamGrace = try cursor.seconds(for: option)
             case "--no-checksums": options.verifyChecksums = false
+            case "--host-events": hostEventPaths.append(try cursor.value(for: option))
+            case "--clock-skew": options.clockSkewTolerance = try cursor.seconds(for: option)
             case "--quiet", "-q": quiet = true
             case "-h", "--help": throw HelpRequested(text: AnalyzeCommand.usage)
             default: throw UsageError("unknown option '\(option)' for analyze; run 'wirecheck analyze --help' for the list")
@@ -102,6 +110,18 @@ struct AnalyzeCommand {
             }
         }
 
+        var options = self.options
+        if !hostEventPaths.isEmpty {
+            let telemetry = HostTelemetry.load(paths: hostEventPaths)
+            if telemetry.processes.isEmpty && telemetry.connections.isEmpty {
+                for file in telemetry.files where file.error != nil {
+                    printError("\(file.file): \(file.error ?? "")")
+                }
+                printError("no process or connection record could be read from \(hostEventPaths.joined(separator: ", ")); check the paths and formats (Sysmon .evtx, XML or JSON lines, auditd logs)")
+                return 1
+            }
+            options.hostTelemetry = telemetry
+        }
         let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
         installStopSignalHandlers { input.stop() }
         let isLive = interface != nil

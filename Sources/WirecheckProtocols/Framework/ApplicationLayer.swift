@@ -9,6 +9,10 @@ import WirecheckFlows
 /// Not thread-safe, so one instance serves one flow table.
 public final class ApplicationLayer {
     public private(set) var statistics = ApplicationStatistics()
+    /// TLS record bytes of ended flows, cleartext and encrypted, for the run's encrypted share.
+    public private(set) var tlsStatistics = TLSStatistics()
+    /// Ended flows that were parsed as TLS.
+    public private(set) var tlsFlows: UInt64 = 0
 
     /// Leading bytes quoted in an unidentified-traffic finding.
     static let sampleBytes = 16
@@ -102,6 +106,10 @@ public final class ApplicationLayer {
         if let parser = state.parser {
             prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: state.transport)
             parser.close(context: context)
+            if let tls = parser as? TLSParser {
+                tlsStatistics.add(tls.statistics)
+                tlsFlows += 1
+            }
         }
         state.isClosed = true
         state.parser = nil
