@@ -70,7 +70,7 @@ public final class ApplicationLayer {
         state[direction].bytesSeen += payload.count
 
         if state.protocolName == nil {
-            switch runProbes(payload, direction: direction, transport: .udp, serverPort: flow.context.destPort) {
+            switch runProbes(payload, direction: direction, transport: .udp, flow: flow.context) {
             case .registered(let type):
                 identify(flow, state: state, as: type, timestamp: timestamp)
             case .common(let common):
@@ -127,22 +127,26 @@ public final class ApplicationLayer {
     }
 
     /// Runs every probe on `bytes`. When several protocols match, the one registered for the
-    /// flow's server port wins, so a loose probe cannot take a flow from the port's own protocol;
-    /// otherwise the first match in registry order wins.
+    /// flow's server port wins, then one registered for its client port (a flow whose
+    /// orientation was guessed wrongly), so a loose probe cannot take a flow from the port's own
+    /// protocol; otherwise the first match in registry order wins.
     private func runProbes(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport,
-                           serverPort: UInt16) -> ProbeOutcome {
+                           flow: FlowContext) -> ProbeOutcome {
         var undecided = false
         var firstMatch: ApplicationProtocol.Type?
+        var clientPortMatch: ApplicationProtocol.Type?
         for type in protocols {
             switch type.probe(bytes, direction: direction, transport: transport) {
             case .match:
-                if type.registeredPorts[transport]?.contains(serverPort) == true { return .registered(type) }
+                let ports = type.registeredPorts[transport]
+                if ports?.contains(flow.destPort) == true { return .registered(type) }
+                if clientPortMatch == nil, ports?.contains(flow.srcPort) == true { clientPortMatch = type }
                 if firstMatch == nil { firstMatch = type }
             case .needMoreData: undecided = true
             case .noMatch: break
             }
         }
-        if let firstMatch { return .registered(firstMatch) }
+        if let match = clientPortMatch ?? firstMatch { return .registered(match) }
         if transport == .tcp {
             for common in CommonProtocol.allCases {
                 switch common.probe(bytes) {
@@ -166,7 +170,7 @@ public final class ApplicationLayer {
         state[direction].droppedAfterBuffer += bytes.count - bufferedCount
 
         if !state[direction].probesRejected {
-            let outcome = state[direction].bytes.withUnsafeBytes { runProbes($0, direction: direction, transport: .tcp, serverPort: flow.context.destPort) }
+            let outcome = state[direction].bytes.withUnsafeBytes { runProbes($0, direction: direction, transport: .tcp, flow: flow.context) }
             switch outcome {
             case .registered(let type):
                 // The part of this chunk past the probe buffer is still here, so it is parsed
@@ -200,7 +204,7 @@ public final class ApplicationLayer {
     /// On a match the rejected bytes are dropped and the parser starts at this chunk.
     private func reprobeChunk(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection,
                               bytes: UnsafeRawBufferPointer, timestamp: Timestamp) -> Bool {
-        guard case .registered(let type) = runProbes(bytes, direction: direction, transport: .tcp, serverPort: flow.context.destPort) else { return false }
+        guard case .registered(let type) = runProbes(bytes, direction: direction, transport: .tcp, flow: flow.context) else { return false }
         var restarted = DirectionState(bytesSeen: state[direction].bytesSeen)
         restarted.droppedBeforeBuffer = state[direction].droppedBeforeBuffer + state[direction].bytes.count
             + state[direction].droppedAfterBuffer - bytes.count
