@@ -39,7 +39,7 @@ enum PrettyJSON {
         case .array(let items):
             if items.isEmpty { output += "[]"; return }
             if items.allSatisfy(isInline) {
-                let line = "[" + items.map { JSONWriter.serialize($0) }.joined(separator: ", ") + "]"
+                let line = inlineText(value)
                 if line.count <= inlineArrayWidth { output += line; return }
             }
             output += "[\n"
@@ -52,6 +52,12 @@ enum PrettyJSON {
         default:
             output += JSONWriter.serialize(value)
         }
+    }
+
+    /// An array of scalars on one line, with a space after each comma: `[[40, 49], [60, 69]]`.
+    static func inlineText(_ value: JSONValue) -> String {
+        guard case .array(let items) = value else { return JSONWriter.serialize(value) }
+        return "[" + items.map(inlineText).joined(separator: ", ") + "]"
     }
 
     /// Scalars, and arrays of scalars such as `[40, 49]` ranges and `[bin, count]` pairs.
@@ -103,7 +109,12 @@ struct JSONParser {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     mutating func parseValue(depth: Int) throws -> JSONValue {
@@ -246,7 +257,8 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1; continue }
-            if [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")].contains(byte) {
+            if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
+                || byte == UInt8(ascii: "-") {
                 isInteger = false
                 index += 1
                 continue
