@@ -243,17 +243,47 @@ extension BaselineDetector {
              message: "\(key.client) → \(key.server) \(key.service) sent no request for \(DurationText.duration(silence)) "
                 + "(since \(UTCTime.formatMinute(last)) UTC); it polls \(DurationText.period(period)) in the baseline",
              learned: ["period_median_s": Baseline.seconds(period), "silence_limit_s": Baseline.seconds(limit)],
-             seen: ["last_request": .string(UTCTime.format(last)), "silent_for_s": Baseline.seconds(silence)])
+             seen: ["silent_side": "client", "last_request": .string(UTCTime.format(last)),
+                    "silent_for_s": Baseline.seconds(silence)])
+    }
+
+    func emitUnanswered(_ conversation: TrackedConversation, period: Double, limit: Double, now: Timestamp) {
+        let key = conversation.key
+        let answer = conversation.lastAnswer ?? now
+        let silence = now.interval(since: answer)
+        emit(BaselineCatalogue.conversationSilent, time: now, flow: nil,
+             endpoints: Endpoints(srcIP: key.client, destIP: key.server, destPort: key.port, ipProtocol: key.ipProtocol),
+             packets: [],
+             message: "\(key.server) stopped answering \(key.client) on \(key.service): requests continue but no answer "
+                + "for \(DurationText.duration(silence)) (since \(UTCTime.formatMinute(answer)) UTC); "
+                + "the client polls \(DurationText.period(period)) in the baseline",
+             learned: ["period_median_s": Baseline.seconds(period), "silence_limit_s": Baseline.seconds(limit)],
+             seen: ["silent_side": "server", "last_answer": .string(UTCTime.format(answer)),
+                    "silent_for_s": Baseline.seconds(silence)])
+    }
+
+    func emitAnswersResumed(_ conversation: TrackedConversation, packet: DecodedPacket) {
+        let key = conversation.key
+        let since = conversation.unansweredSince ?? packet.timestamp
+        conversation.unansweredSince = nil
+        let gap = packet.timestamp.interval(since: since)
+        emit(BaselineCatalogue.conversationResumed, time: packet.timestamp,
+             endpoints: BaselineDetector.endpoints(packet, sourceIP: packet.sourceIP), packets: [packet.reference],
+             message: "\(key.server) answers \(key.client) on \(key.service) again after \(DurationText.duration(gap)) without answers",
+             learned: ["period_median_s": Baseline.seconds(conversation.expectedPeriod)],
+             seen: ["silent_side": "server", "silent_from": .string(UTCTime.format(since)), "silent_for_s": Baseline.seconds(gap)])
     }
 
     func emitResumed(_ conversation: TrackedConversation, flow: FlowContext, time: Timestamp, packets: [PacketReference]) {
         let key = conversation.key
         let since = conversation.silentSince ?? time
         conversation.silentSince = nil
+        // The server gets a fresh silence limit to answer the resumed requests.
+        conversation.lastAnswer = time
         let gap = time.interval(since: since)
         emit(BaselineCatalogue.conversationResumed, time: time, flow: flow, packets: packets,
              message: "\(key.client) → \(key.server) \(key.service) resumed after \(DurationText.duration(gap)) without requests",
              learned: ["period_median_s": Baseline.seconds(conversation.expectedPeriod)],
-             seen: ["silent_from": .string(UTCTime.format(since)), "silent_for_s": Baseline.seconds(gap)])
+             seen: ["silent_side": "client", "silent_from": .string(UTCTime.format(since)), "silent_for_s": Baseline.seconds(gap)])
     }
 }

@@ -81,7 +81,12 @@ public final class BaselineDetector {
         /// Shortest learned polling period among the operations, if any is periodic.
         let expectedPeriod: Double?
         var lastRequest: Timestamp?
+        /// Last packet with payload from the server to the client.
+        var lastAnswer: Timestamp?
+        /// Start of the silence reported by `conversation_silent`: no requests at all ...
         var silentSince: Timestamp?
+        /// ... or requests that the server stopped answering.
+        var unansweredSince: Timestamp?
         /// The class of every learned operation is read, session or diagnostic.
         let hasOnlyReads: Bool
 
@@ -117,6 +122,8 @@ public final class BaselineDetector {
     var conversations: [ConversationKey: TrackedConversation] = [:]
     /// Learned conversations without their protocol, to match flows whose content was not identified.
     let services: Set<ConversationKey>
+    /// Learned conversations by service without protocol, to find the conversation of a server's answer.
+    var conversationsByService: [ConversationKey: TrackedConversation] = [:]
     /// Learned conversation keys per host pair, for `new_protocol_or_port` evidence.
     let pairs: [HostPair: [ConversationKey]]
     var alerted: Set<AlertedEntry> = []
@@ -148,8 +155,11 @@ public final class BaselineDetector {
         self.assets = assets
         var pairs: [HostPair: [ConversationKey]] = [:]
         var services: Set<ConversationKey> = []
-        for (key, entry) in baseline.conversations {
-            conversations[key] = TrackedConversation(key: key, learned: entry)
+        for key in baseline.conversations.keys.sorted() {
+            guard let entry = baseline.conversations[key] else { continue }
+            let tracked = TrackedConversation(key: key, learned: entry)
+            conversations[key] = tracked
+            if conversationsByService[key.withoutProtocol] == nil { conversationsByService[key.withoutProtocol] = tracked }
             pairs[HostPair(key.client, key.server), default: []].append(key)
             services.insert(key.withoutProtocol)
         }
@@ -163,6 +173,7 @@ public final class BaselineDetector {
         detectionStart = time
         for conversation in conversations.values where conversation.learned != nil {
             conversation.lastRequest = time
+            conversation.lastAnswer = time
         }
     }
 
@@ -206,6 +217,16 @@ public final class BaselineDetector {
         if let ttl, !known.hasTTL(ttl), markAlerted(.ttl(ip, ttl)) {
             emitTTLChange(ip, ttl: ttl, known: known, packet: packet)
         }
+        if packet.hasTransport && packet.payloadLength > 0 { recordAnswer(packet) }
+    }
+
+    /// Notes a server's answer on a learned conversation; a bare TCP acknowledgement does not count.
+    func recordAnswer(_ packet: DecodedPacket) {
+        let service = ConversationKey(client: packet.destinationIP, server: packet.sourceIP, ipProtocol: packet.ipProtocol,
+                                      port: packet.sourcePort, appProto: nil)
+        guard let conversation = conversationsByService[service] else { return }
+        conversation.lastAnswer = packet.timestamp
+        if conversation.unansweredSince != nil { emitAnswersResumed(conversation, packet: packet) }
     }
 
     // MARK: Flows
@@ -327,7 +348,16 @@ public final class BaselineDetector {
             let limit = max(BaselineDetector.silencePeriods * period, BaselineDetector.minimumSilence)
             if now.interval(since: last) > limit {
                 conversation.silentSince = last
-                emitSilent(conversation, period: period, limit: limit, now: now)
+                if conversation.unansweredSince == nil {
+                    emitSilent(conversation, period: period, limit: limit, now: now)
+                } else {
+                    // Already reported as unanswered; the end of its requests is part of the same outage.
+                    conversation.unansweredSince = nil
+                }
+            } else if conversation.unansweredSince == nil, let answer = conversation.lastAnswer,
+                      now.interval(since: answer) > limit, last > answer {
+                conversation.unansweredSince = answer
+                emitUnanswered(conversation, period: period, limit: limit, now: now)
             }
         }
     }

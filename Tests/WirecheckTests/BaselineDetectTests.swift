@@ -21,10 +21,11 @@ struct BaselineDetectionRun {
     var alerts: [Event] { collector.events.filter { $0.eventType == "alert" } }
 
     /// The plant's next ten minutes, with `expire` called every second of packet time.
-    mutating func runNormal(seconds: Int = 600, period: Double = 1.0, offset: Double = 600, skipPLC: Int? = nil) {
+    mutating func runNormal(seconds: Int = 600, period: Double = 1.0, offset: Double = 600, skipPLC: Int? = nil,
+                            mutePLC: Int? = nil) {
         let detector = self.detector
         plant.run(detector, offset: offset, seconds: seconds, period: period, clientPortBase: 41000, skipPLC: skipPLC,
-                  tick: { detector.expire(now: $0) })
+                  mutePLC: mutePLC, tick: { detector.expire(now: $0) })
     }
 
     static func baselineEvidence(_ event: Event) -> JSONObject? {
@@ -245,6 +246,26 @@ struct BaselineDetectionRun {
         #expect(resumed.count == 1)
         #expect(resumed.first?.flow?.destIP == BaselinePlant.plcs[1])
         #expect(run.collector.alerts(named: "baseline.conversation_silent").count == 1)
+        #expect(run.alerts.count == 2)
+    }
+
+    @Test func unansweredRequestsThenAnswersAgain() throws {
+        var run = BaselineDetectionRun()
+        run.runNormal(seconds: 60)
+        // PLC 1 keeps receiving requests but stops answering for two minutes.
+        run.runNormal(seconds: 120, offset: 661, mutePLC: 0)
+        let silent = run.collector.alerts(named: "baseline.conversation_silent")
+        #expect(silent.count == 1)
+        #expect(silent.first?.message?.hasPrefix("10.20.1.21 stopped answering 10.20.1.10 on tcp/502 modbus: requests continue but no answer for 3") == true)
+        #expect(silent.first.flatMap { BaselineDetectionRun.member($0, "seen") }.map { value -> Bool in
+            if case .object(let seen) = value { return seen["silent_side"] == .string("server") }
+            return false
+        } == true)
+        run.runNormal(seconds: 30, offset: 782)
+        let resumed = run.collector.alerts(named: "baseline.conversation_resumed")
+        #expect(resumed.count == 1)
+        #expect(resumed.first?.message?.hasPrefix("10.20.1.21 answers 10.20.1.10 on tcp/502 modbus again after 2") == true)
+        #expect(run.alerts.count == 2)
     }
 
     @Test func learnThenDetectSwitchesAtCutoff() throws {

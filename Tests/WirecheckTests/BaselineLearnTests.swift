@@ -65,6 +65,7 @@ struct BaselinePlant {
         packet.sourcePort = sourcePort
         packet.destinationPort = destinationPort
         packet.hasTransport = true
+        packet.payloadLength = 12
         return packet
     }
 
@@ -84,7 +85,7 @@ struct BaselinePlant {
     /// each PLC's flow. `period` changes the polling interval; `operation` what the HMI requests.
     mutating func run(_ target: BaselineObserving, offset: Double, seconds: Int, period: Double = 1.0,
                       operation: BaselineOperation = read, clientPortBase: UInt16 = 40000, skipPLC: Int? = nil,
-                      tick: ((Timestamp) -> Void)? = nil) {
+                      mutePLC: Int? = nil, tick: ((Timestamp) -> Void)? = nil) {
         let first = BaselinePlant.start.adding(seconds: offset)
         var time = first
         var elapsed = 0.0
@@ -97,6 +98,7 @@ struct BaselinePlant {
                 let context = BaselinePlant.context(client: BaselinePlant.hmi, clientPort: clientPortBase + UInt16(index), server: plc)
                 target.observe(operation: operation, flow: context, timestamp: requestTime, packets: [request])
                 let responseTime = requestTime.adding(seconds: 0.004)
+                if index == mutePLC { continue }
                 target.observe(packet: BaselinePlant.packet(from: plc, to: BaselinePlant.hmi, mac: BaselinePlant.plcMACs[index],
                                                             ttl: 64, time: responseTime, reference: nextReference(),
                                                             sourcePort: 502, destinationPort: clientPortBase + UInt16(index)))
