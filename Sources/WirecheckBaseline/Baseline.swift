@@ -136,8 +136,8 @@ public final class ConversationEntry {
         self.observation = observation
     }
 
-    /// Which side opens the conversation: `client` when every flow with a seen start was opened
-    /// by the client, `unknown` when no flow start was seen.
+    /// The side that opens the conversation: `client` when at least one flow began with a TCP
+    /// handshake from the client, `unknown` when no flow start was seen.
     public var initiator: String { flowsWithHandshake > 0 ? "client" : "unknown" }
 
     public var sortedOperations: [OperationEntry] { operations.keys.sorted().compactMap { operations[$0] } }
@@ -171,7 +171,7 @@ public struct OperationKey: Hashable, Comparable, Sendable, CustomStringConverti
 
 /// Addresses seen for one unit (Modbus unit id, DNP3 outstation address, IEC 104 common address).
 public struct UnitEntry: Equatable, Sendable {
-    /// The most distinct ranges kept per unit; more than this and only the overall min/max remain.
+    /// Maximum distinct ranges kept per unit. Beyond it, only the overall minimum and maximum remain.
     static let maxDistinctRanges = 16
 
     public var unit: Int?

@@ -53,11 +53,11 @@ public enum BaselineCatalogue: EventCatalogue {
         "baseline.conversation_silent", signatureID: 4010, signature: "Baseline: periodic conversation went silent",
         category: category, severity: 2, technique: .blockCommandMessage,
         summary: "A conversation that polls periodically sent no request for max(5 periods, 30 s), "
-            + "or its server sent no answer for that long while the requests continued.")
+            + "or its server sent no response for that long while the requests continued.")
     public static let conversationResumed = AlertDefinition(
         "baseline.conversation_resumed", signatureID: 4011, signature: "Baseline: silent conversation resumed",
         category: category, severity: 3, technique: nil,
-        summary: "A conversation reported silent sent requests again, or its server answers again.")
+        summary: "A conversation reported silent sent requests again, or its server responds again.")
 
     public static let anomalies: [AnomalyDefinition] = []
     public static let alerts: [AlertDefinition] = [

@@ -220,11 +220,11 @@ extension BaselineDetector {
         let key = conversation.key
         let p95 = (byPoints ? tracked.pointsP95 : tracked.requestsP95) ?? 0
         let observed = byPoints ? tracked.pointsThisMinute : tracked.requestsThisMinute
-        let what = byPoints ? "addressed points" : "requests"
+        let measureName = byPoints ? "addressed points" : "requests"
         let severity = [.write, .control, .restart, .program].contains(operation.operationClass) ? 1 : 2
         emit(BaselineCatalogue.rateExceeded, time: time, flow: flow, packets: packets,
              message: "\(key.client) → \(key.server) \(ProtocolNames.display(operation.protocolName)) \(operation.name): "
-                + "\(observed) \(what) in the minute from \(UTCTime.formatMinute(Timestamp(seconds: tracked.minute * 60, nanoseconds: 0))) UTC; "
+                + "\(observed) \(measureName) in the minute from \(UTCTime.formatMinute(Timestamp(seconds: tracked.minute * 60, nanoseconds: 0))) UTC; "
                 + "the baseline's 95th percentile is \(DurationText.trimmed(p95)) per minute",
              severity: severity,
              learned: ["measure": .string(byPoints ? "points_per_minute" : "requests_per_minute"),
@@ -247,29 +247,29 @@ extension BaselineDetector {
                     "silent_for_s": Baseline.seconds(silence)])
     }
 
-    func emitUnanswered(_ conversation: TrackedConversation, period: Double, limit: Double, now: Timestamp) {
+    func emitNoResponse(_ conversation: TrackedConversation, period: Double, limit: Double, now: Timestamp) {
         let key = conversation.key
-        let answer = conversation.lastAnswer ?? now
+        let answer = conversation.lastResponse ?? now
         let silence = now.interval(since: answer)
         emit(BaselineCatalogue.conversationSilent, time: now, flow: nil,
              endpoints: Endpoints(srcIP: key.client, destIP: key.server, destPort: key.port, ipProtocol: key.ipProtocol),
              packets: [],
-             message: "\(key.server) stopped answering \(key.client) on \(key.service): requests continue but no answer "
+             message: "\(key.server) stopped responding to \(key.client) on \(key.service): requests continue but no response "
                 + "for \(DurationText.duration(silence)) (since \(UTCTime.formatMinute(answer)) UTC); "
                 + "the client polls \(DurationText.period(period)) in the baseline",
              learned: ["period_median_s": Baseline.seconds(period), "silence_limit_s": Baseline.seconds(limit)],
-             seen: ["silent_side": "server", "last_answer": .string(UTCTime.format(answer)),
+             seen: ["silent_side": "server", "last_response": .string(UTCTime.format(answer)),
                     "silent_for_s": Baseline.seconds(silence)])
     }
 
-    func emitAnswersResumed(_ conversation: TrackedConversation, packet: DecodedPacket) {
+    func emitResponsesResumed(_ conversation: TrackedConversation, packet: DecodedPacket) {
         let key = conversation.key
-        let since = conversation.unansweredSince ?? packet.timestamp
-        conversation.unansweredSince = nil
+        let since = conversation.noResponseSince ?? packet.timestamp
+        conversation.noResponseSince = nil
         let gap = packet.timestamp.interval(since: since)
         emit(BaselineCatalogue.conversationResumed, time: packet.timestamp,
              endpoints: BaselineDetector.endpoints(packet, sourceIP: packet.sourceIP), packets: [packet.reference],
-             message: "\(key.server) answers \(key.client) on \(key.service) again after \(DurationText.duration(gap)) without answers",
+             message: "\(key.server) responds to \(key.client) on \(key.service) again after \(DurationText.duration(gap)) without responses",
              learned: ["period_median_s": Baseline.seconds(conversation.expectedPeriod)],
              seen: ["silent_side": "server", "silent_from": .string(UTCTime.format(since)), "silent_for_s": Baseline.seconds(gap)])
     }
@@ -278,8 +278,8 @@ extension BaselineDetector {
         let key = conversation.key
         let since = conversation.silentSince ?? time
         conversation.silentSince = nil
-        // The server gets a fresh silence limit to answer the resumed requests.
-        conversation.lastAnswer = time
+        // The server gets a fresh silence limit to respond to the resumed requests.
+        conversation.lastResponse = time
         let gap = time.interval(since: since)
         emit(BaselineCatalogue.conversationResumed, time: time, flow: flow, packets: packets,
              message: "\(key.client) → \(key.server) \(key.service) resumed after \(DurationText.duration(gap)) without requests",

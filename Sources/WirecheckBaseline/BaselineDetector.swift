@@ -13,7 +13,7 @@ public final class BaselineDetector {
     /// `alertsDropped` instead of alerting, so a flood of novel traffic cannot exhaust memory.
     public static let maxAlertedEntries = 65_536
     /// Novelty alerts (new conversation, new protocol or port) per client; a scan from one host
-    /// would otherwise raise one per probed port. The last one says the rest are not reported.
+    /// would otherwise raise one per probed port. The last alert states that the rest are not reported.
     public static let maxNoveltyAlertsPerClient = 20
     /// Intervals the detector's polling-period median is taken over.
     public static let periodWindow = 10
@@ -81,12 +81,12 @@ public final class BaselineDetector {
         /// Shortest learned polling period among the operations, if any is periodic.
         let expectedPeriod: Double?
         var lastRequest: Timestamp?
-        /// Last packet with payload from the server to the client.
-        var lastAnswer: Timestamp?
+        /// Time of the last packet with payload from the server to the client.
+        var lastResponse: Timestamp?
         /// Start of the silence reported by `conversation_silent`: no requests at all ...
         var silentSince: Timestamp?
-        /// ... or requests that the server stopped answering.
-        var unansweredSince: Timestamp?
+        /// ... or requests that the server stopped responding to.
+        var noResponseSince: Timestamp?
         /// The class of every learned operation is read, session or diagnostic.
         let hasOnlyReads: Bool
 
@@ -122,7 +122,7 @@ public final class BaselineDetector {
     var conversations: [ConversationKey: TrackedConversation] = [:]
     /// Learned conversations without their protocol, to match flows whose content was not identified.
     let services: Set<ConversationKey>
-    /// Learned conversations by service without protocol, to find the conversation of a server's answer.
+    /// Learned conversations by service without protocol, to find the conversation of a server's response.
     var conversationsByService: [ConversationKey: TrackedConversation] = [:]
     /// Learned conversation keys per host pair, for `new_protocol_or_port` evidence.
     let pairs: [HostPair: [ConversationKey]]
@@ -173,7 +173,7 @@ public final class BaselineDetector {
         detectionStart = time
         for conversation in conversations.values where conversation.learned != nil {
             conversation.lastRequest = time
-            conversation.lastAnswer = time
+            conversation.lastResponse = time
         }
     }
 
@@ -217,16 +217,16 @@ public final class BaselineDetector {
         if let ttl, !known.hasTTL(ttl), markAlerted(.ttl(ip, ttl)) {
             emitTTLChange(ip, ttl: ttl, known: known, packet: packet)
         }
-        if packet.hasTransport && packet.payloadLength > 0 { recordAnswer(packet) }
+        if packet.hasTransport && packet.payloadLength > 0 { recordResponse(packet) }
     }
 
-    /// Notes a server's answer on a learned conversation; a bare TCP acknowledgement does not count.
-    func recordAnswer(_ packet: DecodedPacket) {
+    /// Records a server's response on a learned conversation. A bare TCP acknowledgement is no response.
+    func recordResponse(_ packet: DecodedPacket) {
         let service = ConversationKey(client: packet.destinationIP, server: packet.sourceIP, ipProtocol: packet.ipProtocol,
                                       port: packet.sourcePort, appProto: nil)
         guard let conversation = conversationsByService[service] else { return }
-        conversation.lastAnswer = packet.timestamp
-        if conversation.unansweredSince != nil { emitAnswersResumed(conversation, packet: packet) }
+        conversation.lastResponse = packet.timestamp
+        if conversation.noResponseSince != nil { emitResponsesResumed(conversation, packet: packet) }
     }
 
     // MARK: Flows
@@ -348,16 +348,16 @@ public final class BaselineDetector {
             let limit = max(BaselineDetector.silencePeriods * period, BaselineDetector.minimumSilence)
             if now.interval(since: last) > limit {
                 conversation.silentSince = last
-                if conversation.unansweredSince == nil {
+                if conversation.noResponseSince == nil {
                     emitSilent(conversation, period: period, limit: limit, now: now)
                 } else {
-                    // Already reported as unanswered; the end of its requests is part of the same outage.
-                    conversation.unansweredSince = nil
+                    // Already reported as not responding, and the end of the requests is part of the same outage.
+                    conversation.noResponseSince = nil
                 }
-            } else if conversation.unansweredSince == nil, let answer = conversation.lastAnswer,
+            } else if conversation.noResponseSince == nil, let answer = conversation.lastResponse,
                       now.interval(since: answer) > limit, last > answer {
-                conversation.unansweredSince = answer
-                emitUnanswered(conversation, period: period, limit: limit, now: now)
+                conversation.noResponseSince = answer
+                emitNoResponse(conversation, period: period, limit: limit, now: now)
             }
         }
     }

@@ -82,7 +82,7 @@ public struct LogHistogram: Equatable, Sendable {
     var sortedBins: [(Int, UInt64)] { bins.keys.sorted().map { ($0, bins[$0] ?? 0) } }
 }
 
-/// Median of a small sample; the detector's window holds at most a few dozen values.
+/// Median of a small sample; the detector's window contains at most a few dozen values.
 func sampleMedian(_ values: [Double]) -> Double? {
     guard !values.isEmpty else { return nil }
     let sorted = values.sorted()

@@ -18,7 +18,7 @@ enum ProtocolNames {
         "enip": "EtherNet/IP", "cip": "CIP", "bacnet": "BACnet", "opcua": "OPC UA",
     ]
 
-    /// What each protocol calls the number of an operation.
+    /// The word each protocol uses for an operation's number (`fc` for Modbus).
     static let codeLabels: [String: String] = [
         "modbus": "fc", "dnp3": "function", "iec104": "type", "s7comm": "function",
         "enip": "command", "cip": "service", "bacnet": "service", "opcua": "service",

@@ -141,7 +141,7 @@ public struct MaintenanceWindow: Equatable, Sendable {
     }
 }
 
-/// What a suppression rule can match on, read once from an event.
+/// The fields of an event that suppression rules match on, read once.
 struct EventFacts {
     var time: Timestamp
     var eventName: String?
@@ -182,7 +182,7 @@ struct EventFacts {
 }
 
 /// Marks alert and anomaly events that an allow rule or a maintenance window covers. Marked
-/// events keep their `event_type` and are still written, so a SIEM filter on `alert` still sees
+/// events keep their `event_type` and are still written, so a SIEM filter on `alert` still matches
 /// them, and they gain a top-level member
 /// `"suppressed": {"by": "allow" | "maintenance_window", "rule": ID, "reason": TEXT}`.
 public final class Suppressor {

@@ -249,14 +249,14 @@ struct BaselineDetectionRun {
         #expect(run.alerts.count == 2)
     }
 
-    @Test func unansweredRequestsThenAnswersAgain() throws {
+    @Test func unansweredRequestsThenResponses() throws {
         var run = BaselineDetectionRun()
         run.runNormal(seconds: 60)
-        // PLC 1 keeps receiving requests but stops answering for two minutes.
+        // PLC 1 keeps receiving requests but sends no response for two minutes.
         run.runNormal(seconds: 120, offset: 661, mutePLC: 0)
         let silent = run.collector.alerts(named: "baseline.conversation_silent")
         #expect(silent.count == 1)
-        #expect(silent.first?.message?.hasPrefix("10.20.1.21 stopped answering 10.20.1.10 on tcp/502 modbus: requests continue but no answer for 3") == true)
+        #expect(silent.first?.message?.hasPrefix("10.20.1.21 stopped responding to 10.20.1.10 on tcp/502 modbus: requests continue but no response for 3") == true)
         #expect(silent.first.flatMap { BaselineDetectionRun.member($0, "seen") }.map { value -> Bool in
             if case .object(let seen) = value { return seen["silent_side"] == .string("server") }
             return false
@@ -264,7 +264,7 @@ struct BaselineDetectionRun {
         run.runNormal(seconds: 30, offset: 782)
         let resumed = run.collector.alerts(named: "baseline.conversation_resumed")
         #expect(resumed.count == 1)
-        #expect(resumed.first?.message?.hasPrefix("10.20.1.21 answers 10.20.1.10 on tcp/502 modbus again after 2") == true)
+        #expect(resumed.first?.message?.hasPrefix("10.20.1.21 responds to 10.20.1.10 on tcp/502 modbus again after 2") == true)
         #expect(run.alerts.count == 2)
     }
 
