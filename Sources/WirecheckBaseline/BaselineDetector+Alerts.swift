@@ -3,7 +3,7 @@ import WirecheckDecoding
 import WirecheckProtocols
 
 /// The alert events: each puts the learned evidence (`alert.baseline`) next to what was seen
-/// (`alert.seen`) and says both in the message.
+/// (`alert.seen`) and states both in the message.
 extension BaselineDetector {
     func emit(_ definition: AlertDefinition, time: Timestamp, flow: FlowContext? = nil, endpoints: Endpoints? = nil,
               packets: [PacketReference], message: String, severity: Int? = nil, technique: AttackTechnique?? = nil,
@@ -221,7 +221,9 @@ extension BaselineDetector {
         let p95 = (byPoints ? tracked.pointsP95 : tracked.requestsP95) ?? 0
         let observed = byPoints ? tracked.pointsThisMinute : tracked.requestsThisMinute
         let measureName = byPoints ? "addressed points" : "requests"
-        let severity = [.write, .control, .restart, .program].contains(operation.operationClass) ? 1 : 2
+        // A write-class burst, or one ten times the learned high percentile, is the most urgent.
+        let isWriteClass = [.write, .control, .restart, .program].contains(operation.operationClass)
+        let severity = isWriteClass || Double(observed) > 10 * p95 ? 1 : 2
         emit(BaselineCatalogue.rateExceeded, time: time, flow: flow, packets: packets,
              message: "\(key.client) → \(key.server) \(ProtocolNames.display(operation.protocolName)) \(operation.name): "
                 + "\(observed) \(measureName) in the minute from \(UTCTime.formatMinute(Timestamp(seconds: tracked.minute * 60, nanoseconds: 0))) UTC; "

@@ -326,9 +326,9 @@ extension Baseline {
         var bins: [Int: UInt64] = [:]
         for (index, value) in try reader.array(key).enumerated() {
             guard case .array(let pair) = value, pair.count == 2, case .int(let bin) = pair[0], case .int(let times) = pair[1],
-                  abs(bin) <= 100_000, times >= 0 else {
+                  LogHistogram.validBins.contains(Int(bin)), times >= 0 else {
                 throw BaselineFileError(file: reader.file, location: "\(reader.member(key))[\(index)]",
-                                        problem: "expected [bin, count] with integers and count >= 0")
+                                        problem: "expected [bin, count] with bin in \(LogHistogram.validBins) and count >= 0")
             }
             bins[Int(bin), default: 0] &+= UInt64(times)
         }

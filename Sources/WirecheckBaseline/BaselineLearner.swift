@@ -222,6 +222,8 @@ extension Operation {
     var pointCount: Int {
         guard let start = rangeStart else { return 0 }
         let end = rangeEnd ?? start
-        return end >= start ? min(end - start, Int(UInt32.max)) + 1 : 1
+        guard end >= start else { return 1 }
+        let (span, overflow) = end.subtractingReportingOverflow(start)
+        return overflow ? Int(UInt32.max) : min(span, Int(UInt32.max) - 1) + 1
     }
 }

@@ -11,6 +11,10 @@ import WirecheckProtocols
 /// learned period, so it is neither learned (its conversation is already known from its
 /// requests) nor checked.
 public final class LearnThenDetect {
+    /// Longest learning period, 100 years; longer values are clamped to it.
+    public static let maxDuration = 100 * 365.25 * 86_400.0
+
+    /// Seconds of traffic to learn from.
     public let duration: Double
     public let learner: BaselineLearner
     public let sink: EventSink
@@ -24,7 +28,8 @@ public final class LearnThenDetect {
     ///   - baseline: an existing baseline to extend, or a new one.
     ///   - sink: receives the detector's alerts.
     public init(duration: Double, baseline: Baseline = Baseline(), sink: EventSink) {
-        self.duration = duration
+        // Clamped to 0...100 years so adding it to a timestamp cannot overflow.
+        self.duration = duration.isFinite ? min(max(duration, 0), LearnThenDetect.maxDuration) : LearnThenDetect.maxDuration
         self.learner = BaselineLearner(baseline: baseline)
         self.sink = sink
     }

@@ -14,6 +14,9 @@ public struct LogHistogram: Equatable, Sendable {
     /// reached only by values that are not intervals or per-minute counts at all.
     static let maxBins = 2048
 
+    /// Bins a file may name: from the 1 ms floor up to about 1.6e17, so every representative is finite.
+    static let validBins = -400...2000
+
     /// Bin index to number of values in it.
     public private(set) var bins: [Int: UInt64] = [:]
     public private(set) var count: UInt64 = 0

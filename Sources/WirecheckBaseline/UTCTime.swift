@@ -123,6 +123,7 @@ enum DurationText {
 
     /// "250 ms", "2.5 s", "5 min", "2.0 h".
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return String(seconds) + " s" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded())) ms" }
         if seconds < 120 { return trimmed(seconds) + " s" }
         if seconds < 7200 { return trimmed(seconds / 60) + " min" }
@@ -131,6 +132,8 @@ enum DurationText {
 
     /// One decimal place, without a trailing ".0".
     static func trimmed(_ value: Double) -> String {
+        // Int64 conversion traps on infinity and on values beyond its range.
+        guard value.isFinite && abs(value) < 1e15 else { return String(value) }
         let tenths = Int64((value * 10).rounded())
         return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(abs(tenths % 10))"
     }

@@ -273,7 +273,7 @@ struct BaselineDetectionRun {
         let combined = LearnThenDetect(duration: 600, sink: collector)
         var plant = BaselinePlant()
         plant.run(combined, offset: 0, seconds: 600)
-        // The learning flows end at the cut-off, which starts detection; they are not checked.
+        // The learning flows end at the cut-off, which starts detection, so they are not checked.
         #expect(!combined.isLearning)
         plant.run(combined, offset: 600.5, seconds: 600, clientPortBase: 41000, tick: { combined.expire(now: $0) })
         #expect(collector.events.isEmpty)

@@ -290,3 +290,41 @@ import WirecheckProtocols
         #expect(sink.events.first?.suppressedBy == "hmi")
     }
 }
+
+@Suite struct BaselineHostileInputTests {
+    @Test func extremeSketchBinIsRejected() {
+        let text = """
+            {"format_version": 1, "conversations": [{"client": "10.0.0.1", "server": "10.0.0.2", "transport": "tcp", "port": 502,
+             "first_seen": "2026-12-04T08:00:00Z", "last_seen": "2026-12-04T08:00:00Z",
+             "operations": [{"protocol": "modbus", "name": "x", "code": 1, "class": "read",
+             "first_seen": "2026-12-04T08:00:00Z", "last_seen": "2026-12-04T08:00:00Z",
+             "timing": {"interval_sketch": [[-9223372036854775808, 1]]}}]}]}
+            """
+        #expect(BaselineFileTests.parseError(text)?.hasPrefix("plant.json: $.conversations[0].operations[0].timing.interval_sketch[0]: expected [bin, count]") == true)
+    }
+
+    @Test func deepNestingIsRejected() {
+        let text = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(BaselineFileTests.parseError(text)?.contains("nesting deeper than 64 levels") == true)
+    }
+
+    @Test func extremeRangesDoNotTrap() {
+        let operation = BaselineOperation(protocolName: "modbus", name: "read_coils", operationClass: .read, code: 1,
+                                          unit: Int.min, rangeStart: Int.min, rangeEnd: Int.max)
+        #expect(operation.pointCount == Int(UInt32.max))
+        let learner = BaselineLearner()
+        learner.observe(operation: operation, flow: BaselinePlant.context(client: BaselinePlant.hmi, clientPort: 1, server: BaselinePlant.plcs[0]),
+                        timestamp: BaselinePlant.start, packets: [])
+        #expect(learner.finish().serialized().contains("\"range_max\": 9223372036854775807"))
+        #expect(DurationText.duration(.infinity) == "inf s")
+        #expect(DurationText.trimmed(1e300) == "1e+300")
+    }
+
+    @Test func hugeLearningDurationIsClamped() {
+        let combined = LearnThenDetect(duration: 1e300, sink: EventCollector())
+        #expect(combined.duration == LearnThenDetect.maxDuration)
+        var plant = BaselinePlant()
+        plant.run(combined, offset: 0, seconds: 5)
+        #expect(combined.isLearning)
+    }
+}
