@@ -282,6 +282,7 @@ public struct CaptureRecord: Equatable, Sendable {
     public var path: String
     /// Lowercase hex SHA-256 of the file; the natural key, so a renamed file is still recognised.
     public var sha256: String
+    /// Packets learned from this capture (with `LearnThenDetect`, only those before the cut-off).
     public var packets: UInt64 = 0
     public var firstPacket: Timestamp?
     public var lastPacket: Timestamp?

@@ -120,6 +120,8 @@ public final class BaselineDetector {
     public let sink: EventSink
     let assets: [IPAddress: KnownAsset]
     var conversations: [ConversationKey: TrackedConversation] = [:]
+    /// Conversations from the baseline. `conversations` adds at most `maxAlertedEntries` unknown ones.
+    let learnedConversations: Int
     /// Learned conversations without their protocol, to match flows whose content was not identified.
     let services: Set<ConversationKey>
     /// Learned conversations by service without protocol, to find the conversation of a server's response.
@@ -164,6 +166,7 @@ public final class BaselineDetector {
             services.insert(key.withoutProtocol)
         }
         self.pairs = pairs.mapValues { $0.sorted() }
+        learnedConversations = baseline.conversations.count
         self.services = services
         scratch.reserveCapacity(BaselineDetector.periodWindow)
     }
@@ -371,7 +374,7 @@ public final class BaselineDetector {
 
     func checkConversation(_ key: ConversationKey, flow: FlowContext, time: Timestamp, packets: [PacketReference],
                            initiatorIsCertain: Bool) {
-        if conversations[key] == nil {
+        if conversations[key] == nil && conversations.count < learnedConversations + BaselineDetector.maxAlertedEntries {
             // Remember it so its later requests are not checked against operations it never had.
             conversations[key] = TrackedConversation(key: key, learned: nil)
         }

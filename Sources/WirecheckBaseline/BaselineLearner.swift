@@ -37,9 +37,19 @@ public final class BaselineLearner {
     var timing: [TimingKey: TimingState] = [:]
     /// Index in `baseline.captures` of each capture source of this run, by `PacketReference.source`.
     var captureIndexBySource: [Int] = []
+    /// The identified conversation (lowest key) per service without protocol, so an unidentified
+    /// flow finds its conversation without a scan over all of them.
+    var identifiedByService: [ConversationKey: ConversationKey] = [:]
 
     public init(baseline: Baseline = Baseline()) {
         self.baseline = baseline
+        for key in baseline.conversations.keys where key.appProto != nil { indexService(key) }
+    }
+
+    func indexService(_ key: ConversationKey) {
+        let service = key.withoutProtocol
+        if let existing = identifiedByService[service], existing < key { return }
+        identifiedByService[service] = key
     }
 
     // MARK: Captures
@@ -170,6 +180,7 @@ public final class BaselineLearner {
         }
         let created = ConversationEntry(key: key, observation: Observation(at: time))
         baseline.conversations[key] = created
+        if key.appProto != nil { indexService(key) }
         return created
     }
 
@@ -179,7 +190,7 @@ public final class BaselineLearner {
     /// not identified joins a conversation on the same service that was identified, if any.
     public func flowEnded(_ flow: Flow) {
         var key = ConversationKey(flow: flow.context, appProto: flow.appProto)
-        if flow.appProto == nil, let identified = baseline.conversations.keys.filter({ $0.sameService(as: key) }).min() {
+        if flow.appProto == nil, let identified = identifiedByService[key] {
             key = identified
         }
         guard let conversation = conversation(key, at: flow.firstSeen) else { return }
@@ -207,11 +218,7 @@ public final class BaselineLearner {
 }
 
 extension ConversationKey {
-    /// Same client, server, transport and port, whatever the application protocol.
-    func sameService(as other: ConversationKey) -> Bool {
-        client == other.client && server == other.server && ipProtocol == other.ipProtocol && port == other.port
-    }
-
+    /// The same client, server, transport and port with no application protocol.
     var withoutProtocol: ConversationKey {
         ConversationKey(client: client, server: server, ipProtocol: ipProtocol, port: port, appProto: nil)
     }

@@ -248,3 +248,44 @@ struct BaselinePlant {
         #expect(throws: BaselineFileError.self) { try BaselineLearner().addCapture(path: "/nonexistent/capture.pcap") }
     }
 }
+
+@Suite struct BaselineMergeTests {
+    @Test func mergeAddsCountsAndKeepsReview() throws {
+        var firstPlant = BaselinePlant()
+        let first = BaselineLearner()
+        firstPlant.run(first, offset: 0, seconds: 300)
+        let ours = first.finish()
+        ours.assets[BaselinePlant.hmi]?.review = Review(approved: true, note: "HMI")
+
+        var secondPlant = BaselinePlant()
+        let second = BaselineLearner()
+        secondPlant.run(second, offset: 300, seconds: 300,
+                        operation: BaselineOperation(protocolName: "modbus", name: "read_holding_registers", operationClass: .read,
+                                                     code: 3, unit: 2, rangeStart: 50, rangeEnd: 59))
+        let historian = IPAddress("10.20.1.50")!
+        second.observe(operation: BaselinePlant.read, flow: BaselinePlant.context(client: historian, clientPort: 45000, server: BaselinePlant.plcs[0]),
+                       timestamp: BaselinePlant.start.adding(seconds: 400), packets: [])
+        let theirs = second.finish()
+        theirs.assets[BaselinePlant.plcs[0]]?.review = Review(approved: true, note: nil)
+
+        let oursOperationCount = try #require(ours.sortedConversations.first?.sortedOperations.first?.observation.count)
+        let theirOperationCount = try #require(theirs.sortedConversations.first?.sortedOperations.first?.observation.count)
+        ours.merge(theirs)
+
+        let conversation = try #require(ours.sortedConversations.first)
+        #expect(conversation.flows == 2)
+        let operation = try #require(conversation.sortedOperations.first)
+        #expect(operation.observation.count == oursOperationCount + theirOperationCount)
+        #expect(operation.units.keys.sorted { ($0 ?? 0) < ($1 ?? 0) } == [1, 2])
+        #expect(operation.units[2]?.rangeMin == 50)
+        #expect(operation.timing.intervals.count > 500)
+        #expect(ours.assets[BaselinePlant.hmi]?.review.note == "HMI")
+        #expect(ours.assets[BaselinePlant.plcs[0]]?.review.approved == true)
+        #expect(ours.assets[BaselinePlant.plcs[1]]?.review.approved == false)
+        // The merged-in entries are copies, so editing one baseline leaves the other alone.
+        let historianKey = ConversationKey(client: historian, server: BaselinePlant.plcs[0], ipProtocol: 6, port: 502, appProto: "modbus")
+        #expect(ours.conversations.count == 3)
+        ours.conversations[historianKey]?.flows = 99
+        #expect(theirs.conversations[historianKey]?.flows == 0)
+    }
+}
