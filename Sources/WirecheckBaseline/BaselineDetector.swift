@@ -9,10 +9,10 @@ import WirecheckProtocols
 /// to the `Baseline` object do not affect it. Every alert is raised once per entry (asset, MAC,
 /// TTL, conversation, operation, unit) and the set of raised entries is bounded.
 public final class BaselineDetector {
-    /// Entries remembered as already alerted; beyond this, new deviations are counted in
+    /// Entries remembered as already alerted. Beyond this, new deviations are counted in
     /// `alertsDropped` instead of alerting, so a flood of novel traffic cannot exhaust memory.
     public static let maxAlertedEntries = 65_536
-    /// Novelty alerts (new conversation, new protocol or port) per client; a scan from one host
+    /// Novelty alerts (new conversation, new protocol or port) per client. A scan from one host
     /// would otherwise raise one per probed port. The last alert states that the rest are not reported.
     public static let maxNoveltyAlertsPerClient = 20
     /// Intervals the detector's polling-period median is taken over.
@@ -21,7 +21,7 @@ public final class BaselineDetector {
     public static let silencePeriods = 5.0
     /// ... and never sooner than this, so a fast poll does not alert on a short pause.
     public static let minimumSilence = 30.0
-    /// Learned per-minute minutes needed before a rate can be exceeded.
+    /// Minutes of learned per-minute counts needed before a rate can be exceeded.
     static let minimumLearnedMinutes: UInt64 = 3
 
     struct KnownAsset {
@@ -180,7 +180,7 @@ public final class BaselineDetector {
         }
     }
 
-    /// Records that an entry alerted; false when it already had, or the bound is reached.
+    /// Records that an entry alerted. Returns false when it already had, or when the bound is reached.
     func markAlerted(_ entry: AlertedEntry) -> Bool {
         guard !alerted.contains(entry) else { return false }
         guard alerted.count < BaselineDetector.maxAlertedEntries else {
@@ -341,8 +341,9 @@ public final class BaselineDetector {
 
     // MARK: Silence
 
-    /// Raises `conversation_silent` for each periodic conversation with no request for
-    /// max(5 learned periods, 30 s). Call it as packet time advances (once a second is plenty).
+    /// Raises `conversation_silent` for each periodic conversation with no request, or no server
+    /// response while requests continue, for max(5 learned periods, 30 s). Call it as packet time
+    /// advances (once a second is enough).
     public func expire(now: Timestamp) {
         start(at: now)
         for conversation in conversations.values {
