@@ -34,6 +34,21 @@ public final class LearnThenDetect {
         self.sink = sink
     }
 
+    /// Parses a `--learn-first` value: seconds (`600`, `90s`) or a number with `m`, `h` or `d`
+    /// (`10m`, `2h`, `1d`). Returns nil for anything else, including zero and negative values.
+    public static func parseDuration(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var number = text.drop { $0.isWhitespace }
+        while number.last?.isWhitespace == true { number = number.dropLast() }
+        var scale = 1.0
+        if let last = number.last, let unit = units[last] {
+            scale = unit
+            number = number.dropLast()
+        }
+        guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+        return value * scale
+    }
+
     /// The learned baseline; frozen once detection started.
     public var baseline: Baseline { learner.baseline }
 

@@ -285,6 +285,18 @@ struct BaselineDetectionRun {
         #expect(combined.baseline.conversations.count == 2)
     }
 
+    @Test func learnFirstDurationParsing() {
+        #expect(LearnThenDetect.parseDuration("600") == 600)
+        #expect(LearnThenDetect.parseDuration("90s") == 90)
+        #expect(LearnThenDetect.parseDuration("10m") == 600)
+        #expect(LearnThenDetect.parseDuration("1.5h") == 5400)
+        #expect(LearnThenDetect.parseDuration("1d") == 86_400)
+        #expect(LearnThenDetect.parseDuration("0") == nil)
+        #expect(LearnThenDetect.parseDuration("-5m") == nil)
+        #expect(LearnThenDetect.parseDuration("ten minutes") == nil)
+        #expect(LearnThenDetect.parseDuration("") == nil)
+    }
+
     @Test func scanFromOneClientIsCapped() {
         var run = BaselineDetectionRun()
         let scanner = IPAddress("10.20.1.66")!
