@@ -126,6 +126,7 @@ public enum BaselineReport {
                 text += " " + cell
                 if index < cells.count - 1 { text += String(repeating: " ", count: widths[index] - cell.count + 1) }
             }
+            while text.last == " " { text.removeLast() }
             return text
         }
         return [line(header)] + rows.map(line)

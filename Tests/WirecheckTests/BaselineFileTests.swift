@@ -156,6 +156,7 @@ import WirecheckProtocols
         #expect(text.contains("modbus server"))
         #expect(text.contains("unit 1: 0-9"))
         #expect(text.contains("1 s ± "))
+        #expect(!text.contains(" \n"))
         if VendorRegistry.shared.isAvailable {
             #expect(text.contains("Rockwell Automation"))
         }
