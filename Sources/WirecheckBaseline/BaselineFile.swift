@@ -22,7 +22,7 @@ extension Baseline {
         let root = try JSONReader(file: file, path: "$", value: try JSONParser.parse(text, file: file))
         let version = try root.int("format_version")
         guard version == Int64(formatVersion) else {
-            throw root.fail("format_version", "unsupported version \(version); this Wirecheck reads version \(formatVersion)")
+            throw root.fail("format_version", "unsupported version \(version); this Wirecheck reads version \(formatVersion), so upgrade Wirecheck or learn a new baseline")
         }
         let baseline = Baseline()
         for reader in try root.objects("captures") { baseline.captures.append(try readCapture(reader)) }

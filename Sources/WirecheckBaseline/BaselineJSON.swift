@@ -312,7 +312,7 @@ struct JSONReader {
     }
 
     func string(_ key: String) throws -> String {
-        guard let text = try optionalString(key) else { throw fail(key, "missing; this member is required") }
+        guard let text = try optionalString(key) else { throw fail(key, "missing; add this required member") }
         return text
     }
 
@@ -326,7 +326,7 @@ struct JSONReader {
     }
 
     func int(_ key: String, in range: ClosedRange<Int64> = Int64.min...Int64.max) throws -> Int64 {
-        guard let number = try optionalInt(key, in: range) else { throw fail(key, "missing; this member is required") }
+        guard let number = try optionalInt(key, in: range) else { throw fail(key, "missing; add this required member") }
         return number
     }
 
@@ -349,7 +349,7 @@ struct JSONReader {
     }
 
     func time(_ key: String) throws -> Timestamp {
-        guard let time = try optionalTime(key) else { throw fail(key, "missing; this member is required") }
+        guard let time = try optionalTime(key) else { throw fail(key, "missing; add this required member") }
         return time
     }
 

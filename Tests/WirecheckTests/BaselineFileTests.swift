@@ -117,8 +117,8 @@ import WirecheckProtocols
             == "plant.json: $.assets[0].ip: invalid IP address \"10.20.1.300\"")
         #expect(Self.parseError(Self.minimal.replacingOccurrences(of: "2026-12-04T08:00:00Z", with: "yesterday"))
             == "plant.json: $.assets[0].first_seen: invalid time \"yesterday\"; expected UTC such as 2026-12-04T08:00:00Z")
-        #expect(Self.parseError("{\"assets\": []}") == "plant.json: $.format_version: missing; this member is required")
-        #expect(Self.parseError("{\"format_version\": 9}") == "plant.json: $.format_version: unsupported version 9; this Wirecheck reads version 1")
+        #expect(Self.parseError("{\"assets\": []}") == "plant.json: $.format_version: missing; add this required member")
+        #expect(Self.parseError("{\"format_version\": 9}") == "plant.json: $.format_version: unsupported version 9; this Wirecheck reads version 1, so upgrade Wirecheck or learn a new baseline")
         #expect(Self.parseError(Self.minimal.replacingOccurrences(of: "\"packets\": 5", with: "\"packets\": 5, \"approved\": \"yes\""))
             == "plant.json: $.assets[0].approved: expected true or false, found the string \"yes\"")
     }
