@@ -224,6 +224,10 @@ public struct UnitEntry: Equatable, Sendable {
 }
 
 /// Timing of one operation on one conversation.
+///
+/// NOTE: Intervals are kept per conversation and operation, not per unit. A client that polls
+/// several units behind one gateway in turn shows a shorter, less regular period, so the
+/// detector's period checks are looser for it or left out when the spread is too wide.
 public struct OperationTiming: Equatable, Sendable {
     /// Intervals between consecutive requests, in seconds. Gaps longer than
     /// `BaselineLearner.maxPollingInterval` are left out because they are outages or capture

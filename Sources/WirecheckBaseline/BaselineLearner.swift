@@ -188,6 +188,9 @@ public final class BaselineLearner {
 
     /// Learns a finished flow as one more flow of its conversation. A flow whose content was
     /// not identified joins a conversation on the same service that was identified, if any.
+    ///
+    /// NOTE: The flow's originator is taken as the client. For a mid-stream pickup the flow
+    /// stage may have guessed the direction, so such a flow can create a reversed conversation.
     public func flowEnded(_ flow: Flow) {
         var key = ConversationKey(flow: flow.context, appProto: flow.appProto)
         if flow.appProto == nil, let identified = identifiedByService[key] {
