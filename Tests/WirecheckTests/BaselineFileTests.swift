@@ -329,3 +329,54 @@ import WirecheckProtocols
         #expect(combined.isLearning)
     }
 }
+
+@Suite struct BaselineGoldenFileTests {
+    /// `Tests/Fixtures/baseline/small-plant.json`, found from this file's path.
+    static let goldenPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/baseline/small-plant.json").path
+
+    /// An HMI polls one PLC twelve times, one second apart, on one flow.
+    static func smallPlant() -> Baseline {
+        let learner = BaselineLearner()
+        let plc = BaselinePlant.plcs[0]
+        let context = BaselinePlant.context(client: BaselinePlant.hmi, clientPort: 40000, server: plc)
+        for index in 0..<12 {
+            let time = BaselinePlant.start.adding(seconds: Double(index))
+            let reference = PacketReference(source: 0, number: UInt64(2 * index + 1))
+            learner.observe(packet: BaselinePlant.packet(from: BaselinePlant.hmi, to: plc, mac: BaselinePlant.hmiMAC, ttl: 64,
+                                                         time: time, reference: reference))
+            learner.observe(operation: BaselinePlant.read, flow: context, timestamp: time, packets: [reference])
+            learner.observe(packet: BaselinePlant.packet(from: plc, to: BaselinePlant.hmi, mac: BaselinePlant.plcMACs[0], ttl: 64,
+                                                         time: time.adding(seconds: 0.004),
+                                                         reference: PacketReference(source: 0, number: UInt64(2 * index + 2)),
+                                                         sourcePort: 502, destinationPort: 40000))
+        }
+        learner.flowEnded(BaselinePlant.flow(context, from: BaselinePlant.start, to: BaselinePlant.start.adding(seconds: 12)))
+        let baseline = learner.finish()
+        baseline.allowRules = [AllowRule(id: "hmi-setpoints", reason: "HMI writes setpoints during commissioning",
+                                         expires: UTCTime.parse("2027-01-31"), client: IPNetwork("10.20.1.10"),
+                                         operationClass: "write")]
+        baseline.maintenanceWindows = [MaintenanceWindow(id: "sunday-backups", reason: "weekly backups",
+                                                         schedule: .weekly(days: [6], start: 22 * 3600, end: 2 * 3600))]
+        return baseline
+    }
+
+    @Test func smallPlantMatchesGoldenFile() throws {
+        // Vendors are left out so the file does not depend on the installed ieee-data version.
+        let text = Self.smallPlant().serialized(vendors: VendorRegistry(directory: "/nonexistent"))
+        let golden = try #require(FileManager.default.contents(atPath: Self.goldenPath), "missing \(Self.goldenPath)")
+        let expected = String(decoding: golden, as: UTF8.self)
+        let firstDifference = zip(text.split(separator: "\n"), expected.split(separator: "\n")).enumerated()
+            .first { $0.element.0 != $0.element.1 }
+            .map { "line \($0.offset + 1): got \($0.element.0), expected \($0.element.1)" }
+        #expect(text == expected, "\(firstDifference ?? "files differ in length")")
+    }
+
+    @Test func goldenFileLoads() throws {
+        let baseline = try Baseline.load(path: Self.goldenPath)
+        #expect(baseline.conversations.count == 1)
+        #expect(baseline.allowRules.count == 1)
+        #expect(baseline.maintenanceWindows.count == 1)
+        #expect(baseline.sortedConversations.first?.sortedOperations.first?.timing.intervals.count == 11)
+    }
+}
