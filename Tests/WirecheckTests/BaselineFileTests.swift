@@ -335,7 +335,7 @@ import WirecheckProtocols
     static let goldenPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/baseline/small-plant.json").path
 
-    /// An HMI polls one PLC twelve times, one second apart, on one flow.
+    /// Learns a baseline in which an HMI polls one PLC twelve times, one second apart, on one flow.
     static func smallPlant() -> Baseline {
         let learner = BaselineLearner()
         let plc = BaselinePlant.plcs[0]
