@@ -1,3 +1,4 @@
+import WirecheckBaseline
 import WirecheckCore
 import WirecheckDecoding
 import WirecheckDetection
@@ -16,6 +17,8 @@ public struct AnalysisOptions {
     public var hostTelemetry: HostTelemetryLoad?
     /// Largest clock difference, in seconds, between telemetry and capture that still joins.
     public var clockSkewTolerance: Double = 5
+    /// Learning or detecting against a communication baseline.
+    public var baseline: BaselineMode = .none
 
     public init() {}
 }
@@ -33,6 +36,7 @@ public final class Analyzer {
     let arpMonitor: ARPMonitor
     let payloadRouter: PayloadRouter
     let talkers = TalkerTable()
+    let baselineStage: BaselineStage?
     let checksumFilter: ChecksumOffloadFilter
 
     private var decoded = DecodedPacket()
@@ -51,10 +55,23 @@ public final class Analyzer {
     public init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable, outputs: [EventSink]) {
         self.sources = sources
         router = EventRouter(outputs: outputs)
+        switch options.baseline {
+        case .detect(let baseline), .learnFirst(_, let baseline):
+            router.suppressor = Suppressor(baseline: baseline)
+        default:
+            break
+        }
+        baselineStage = BaselineStage(mode: options.baseline, sink: router)
         checksumFilter = ChecksumOffloadFilter(downstream: router)
         decoder = PacketDecoder(sink: checksumFilter, verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router)
-        payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers)
+        payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
+        if let stage = baselineStage {
+            applicationLayer.operationObserver = { operation, flow, timestamp, packets in
+                guard let operation else { return }
+                stage.observe(operation: operation, flow: flow, timestamp: timestamp, packets: packets)
+            }
+        }
         flowTable = FlowTable(configuration: options.flows, sink: router, consumer: payloadRouter)
         scanDetector = ScanDetector(sink: router)
         arpMonitor = ARPMonitor(sink: router)
@@ -85,6 +102,7 @@ public final class Analyzer {
             undecodedPackets += 1
             return
         }
+        baselineStage?.observe(packet: decoded)
         if decoded.arp != nil {
             arpMonitor.observe(decoded)
             return
@@ -108,6 +126,7 @@ public final class Analyzer {
         flowTable.expire(now: now)
         decoder.expireFragments(now: now)
         scanDetector.expire(now: now)
+        baselineStage?.expire(now: now)
     }
 
     /// Ends every open flow and reports what is still pending. Call once, after the last packet.
@@ -116,6 +135,18 @@ public final class Analyzer {
         checksumFilter.finish()
         flowTable.finish(at: end)
         scanDetector.finish(at: end)
+        baselineStage?.finish(at: end)
+    }
+
+    /// Records a capture file the baseline learns from, with its SHA-256; call once per file,
+    /// in the order of the capture source table.
+    public func addBaselineCapture(path: String) throws {
+        try baselineStage?.addCapture(path: path)
+    }
+
+    /// The baseline learned in `.learn` mode, after `finish()`.
+    public func learnedBaseline() -> Baseline? {
+        baselineStage?.learnedBaseline()
     }
 
     /// Fills the summary's analysis members from each stage's statistics.
@@ -161,9 +192,12 @@ final class PayloadRouter: FlowPayloadConsumer {
     /// Transport payload bytes of ended flows, both directions.
     private(set) var payloadBytes: UInt64 = 0
 
-    init(applicationLayer: ApplicationLayer, talkers: TalkerTable) {
+    let baseline: BaselineStage?
+
+    init(applicationLayer: ApplicationLayer, talkers: TalkerTable, baseline: BaselineStage?) {
         self.applicationLayer = applicationLayer
         self.talkers = talkers
+        self.baseline = baseline
     }
 
     func stream(_ flow: Flow, toServer: Bool, chunk: StreamChunk, timestamp: Timestamp) {
@@ -181,5 +215,6 @@ final class PayloadRouter: FlowPayloadConsumer {
         if let appProto = flow.appProto { flowsByAppProto[appProto, default: 0] += 1 }
         payloadBytes += flow.payloadBytesToServer + flow.payloadBytesToClient
         talkers.record(flow)
+        baseline?.flowEnded(flow)
     }
 }

@@ -1,3 +1,4 @@
+import WirecheckBaseline
 import WirecheckCore
 import WirecheckDecoding
 import WirecheckDetection
@@ -19,5 +20,6 @@ public enum EventCatalogues {
         ENIPCatalogue.self,
         S7Catalogue.self,
         TLSCatalogue.self,
+        BaselineCatalogue.self,
     ]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WirecheckBaseline
 import WirecheckCapture
 import WirecheckCore
 import WirecheckEngine
@@ -29,6 +30,10 @@ struct AnalyzeCommand {
                               or auditd in PATH, a file or folder; may be repeated
       --clock-skew SEC        largest clock difference between host telemetry and the capture
                               that still joins, in seconds (default 5)
+      --baseline FILE         raise alerts for traffic that deviates from the baseline in FILE
+                              (made by 'wirecheck learn')
+      --learn-first DURATION  learn a baseline from the first DURATION of the input (600, 90s,
+                              10m, 2h) and raise deviations from it on the rest
       --quiet                 do not print the summary
       -h, --help              show this help
 
@@ -42,6 +47,12 @@ struct AnalyzeCommand {
     var captureOptions = CaptureOptions()
     var quiet = false
     var hostEventPaths: [String] = []
+    var baselinePath: String?
+    var learnFirst: Double?
+    /// Set by `wirecheck learn`: the baseline file to extend and save instead of detecting.
+    var learnInto: String?
+    /// Set by `wirecheck learn -i`: stop a live capture after this many seconds.
+    var liveDuration: Double?
 
     init(arguments: [String]) throws {
         var cursor = ArgumentCursor(arguments)
@@ -55,6 +66,13 @@ struct AnalyzeCommand {
             case "--no-checksums": options.verifyChecksums = false
             case "--host-events": hostEventPaths.append(try cursor.value(for: option))
             case "--clock-skew": options.clockSkewTolerance = try cursor.seconds(for: option)
+            case "--baseline": baselinePath = try cursor.value(for: option)
+            case "--learn-first":
+                let text = try cursor.value(for: option)
+                guard let seconds = LearnThenDetect.parseDuration(text), seconds > 0 else {
+                    throw UsageError("invalid duration '\(text)' for --learn-first: use seconds or a number with s, m, h or d (600, 10m, 2h)")
+                }
+                learnFirst = seconds
             case "--quiet", "-q": quiet = true
             case "-h", "--help": throw HelpRequested(text: AnalyzeCommand.usage)
             default: throw UsageError("unknown option '\(option)' for analyze; run 'wirecheck analyze --help' for the list")
@@ -63,6 +81,9 @@ struct AnalyzeCommand {
         captures = cursor.positionals
         if interface != nil && !captures.isEmpty {
             throw UsageError("give either capture files or -i INTERFACE, not both (got -i \(interface!) and \(captures.joined(separator: " ")))")
+        }
+        if baselinePath != nil && learnFirst != nil {
+            throw UsageError("give either --baseline FILE or --learn-first DURATION, not both")
         }
         if interface == nil && captures.isEmpty {
             throw UsageError("no capture given: name one or more pcap or pcapng files, '-' for standard input, or -i INTERFACE")
@@ -122,7 +143,25 @@ struct AnalyzeCommand {
             }
             options.hostTelemetry = telemetry
         }
+        do {
+            options.baseline = try baselineMode()
+        } catch {
+            printError("\(error)")
+            return 1
+        }
         let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
+        if interface == nil {
+            for name in sources.names where name != "-" {
+                do {
+                    try analyzer.addBaselineCapture(path: name)
+                } catch {
+                    printError("\(error)")
+                    return 1
+                }
+            }
+        }
+        let wallStart = time(nil)
+        let liveDuration = self.liveDuration
         installStopSignalHandlers { input.stop() }
         let isLive = interface != nil
         // In live mode the EVE file is flushed at least once a second of wall time, so a
@@ -135,10 +174,12 @@ struct AnalyzeCommand {
                 if now != lastFlush {
                     lastFlush = now
                     eveWriter?.flush()
+                    if let liveDuration, Double(now - wallStart) >= liveDuration { input.stop() }
                 }
             }
         }, idle: { now in
             analyzer.housekeep(now: now)
+            if let liveDuration, Double(time(nil) - wallStart) >= liveDuration { input.stop() }
             if isLive { eveWriter?.flush() }
         })
         analyzer.finish()
@@ -169,6 +210,15 @@ struct AnalyzeCommand {
         for warning in input.warnings {
             printError("warning: \(warning)")
         }
+        if let learnInto, let baseline = analyzer.learnedBaseline() {
+            do {
+                try baseline.save(to: learnInto)
+                print("Baseline saved to \(learnInto): \(baseline.assets.count) assets, \(baseline.conversations.count) conversations; review it with 'wirecheck baseline show \(learnInto)'")
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
         if let failure = eveWriter?.failure {
             printError("\(failure.description) (\(eveWriter?.eventsLost ?? 0) events were not written)")
             return 1
@@ -184,4 +234,21 @@ struct HelpRequested: Error {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(("wirecheck: " + message + "\n").utf8))
+}
+
+extension AnalyzeCommand {
+    /// The baseline mode from the options: learn into a file, detect against one, learn first.
+    func baselineMode() throws -> BaselineMode {
+        if let learnInto {
+            let existing = FileManager.default.fileExists(atPath: learnInto) ? try Baseline.load(path: learnInto) : Baseline()
+            return .learn(existing)
+        }
+        if let baselinePath {
+            return .detect(try Baseline.load(path: baselinePath))
+        }
+        if let learnFirst {
+            return .learnFirst(duration: learnFirst, baseline: Baseline())
+        }
+        return .none
+    }
 }
