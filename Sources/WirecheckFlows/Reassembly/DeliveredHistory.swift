@@ -95,8 +95,8 @@ struct DeliveredPackets {
     /// Slot the next delivery overwrites once the ring is full, which is the oldest one.
     private var oldest = 0
 
-    /// Records a delivery that starts at stream offset `start`. Consecutive deliveries from one
-    /// packet (its own bytes, then held bytes it released) keep the first entry.
+    /// Records a delivery that starts at stream offset `start`. A delivery from the same packet
+    /// as the one before it extends that entry.
     mutating func record(start: Int, packet: PacketReference) {
         let count = starts.count
         if count > 0 && packets[(oldest + count - 1) % count] == packet { return }
