@@ -110,4 +110,10 @@ struct GoldenTests {
         let url = try Self.scenarioCapture("no-handshake.pcap", ScenarioHandshakeTests.noHandshakeCapture().capture)
         try Self.compareWithGolden(capture: url, golden: "no-handshake.eve.jsonl")
     }
+
+    @Test("ARP rebinding scenario EVE output")
+    func macChangeOutput() throws {
+        let url = try Self.scenarioCapture("arp-mac-change.pcap", ScenarioARPTests.macChangeCapture().capture)
+        try Self.compareWithGolden(capture: url, golden: "arp-mac-change.eve.jsonl")
+    }
 }

@@ -375,8 +375,9 @@ struct ScenarioARPTests {
         #expect(result.alerts("arp.ip_mac_changed").isEmpty)
     }
 
-    @Test("IP address moves to another MAC")
-    func macChanged() throws {
+    /// Builds a capture in which PLC1's address resolves to its own MAC, then, 10 s later, to
+    /// the laptop's MAC in two replies to the HMI's requests. Returns the first moved reply.
+    static func macChangeCapture() -> (capture: ScenarioCapture, moved: UInt64) {
         var capture = ScenarioCapture()
         var builder = PacketBuilder()
         capture.add(0, builder.arpRequest(senderMAC: Hosts.hmiMAC, senderIP: Hosts.hmi, targetIP: Hosts.plc1))
@@ -385,9 +386,15 @@ struct ScenarioARPTests {
         capture.add(10, builder.arpRequest(senderMAC: Hosts.hmiMAC, senderIP: Hosts.hmi, targetIP: Hosts.plc1))
         let moved = capture.add(10.001, builder.arpReply(senderMAC: Hosts.laptopMAC, senderIP: Hosts.plc1,
                                                          targetMAC: Hosts.hmiMAC, targetIP: Hosts.hmi))
-        capture.add(11, builder.arpReply(senderMAC: Hosts.laptopMAC, senderIP: Hosts.plc1, targetMAC: Hosts.hmiMAC,
-                                         targetIP: Hosts.hmi))
+        capture.add(11, builder.arpRequest(senderMAC: Hosts.hmiMAC, senderIP: Hosts.hmi, targetIP: Hosts.plc1))
+        capture.add(11.001, builder.arpReply(senderMAC: Hosts.laptopMAC, senderIP: Hosts.plc1, targetMAC: Hosts.hmiMAC,
+                                             targetIP: Hosts.hmi))
+        return (capture, moved)
+    }
 
+    @Test("IP address moves to another MAC")
+    func macChanged() throws {
+        let (capture, moved) = Self.macChangeCapture()
         let result = try capture.analyze()
         expectOnlyFindings(result, ["arp.ip_mac_changed"])
         let event = expectOnce(result.alerts("arp.ip_mac_changed"), "arp.ip_mac_changed", packets: [moved],
