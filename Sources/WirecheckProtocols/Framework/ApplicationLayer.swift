@@ -166,6 +166,7 @@ public final class ApplicationLayer {
         state[direction].bytesSeen += bytes.count
         let room = max(0, limits.probeBufferBytes - state[direction].bytes.count)
         let bufferedCount = min(room, bytes.count)
+        if bufferedCount > 0 { state[direction].notePacket(state.lastPacket) }
         state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<bufferedCount]))
         state[direction].droppedAfterBuffer += bytes.count - bufferedCount
 
@@ -209,6 +210,7 @@ public final class ApplicationLayer {
         restarted.droppedBeforeBuffer = state[direction].droppedBeforeBuffer + state[direction].bytes.count
             + state[direction].droppedAfterBuffer - bytes.count
         restarted.bytes = Array(bytes.prefix(limits.probeBufferBytes))
+        restarted.notePacket(state.lastPacket)
         restarted.droppedAfterBuffer = bytes.count - restarted.bytes.count
         state[direction] = restarted
         identify(flow, state: state, as: type, timestamp: timestamp)
@@ -248,14 +250,15 @@ public final class ApplicationLayer {
             }
             if !buffered.bytes.isEmpty {
                 buffered.bytes.withUnsafeBytes {
-                    deliver($0, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp)
+                    deliver($0, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp,
+                            chunkPackets: buffered.packets)
                 }
             }
             if let tail, direction == tailDirection, !tail.isEmpty {
                 deliver(tail, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp)
             }
             if buffered.droppedAfterBuffer > 0 {
-                state[direction].bytes.removeAll()
+                state[direction].removeAll()
                 prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
                 parser.gap(direction: direction, length: buffered.droppedAfterBuffer, context: context)
             }
@@ -265,14 +268,26 @@ public final class ApplicationLayer {
     // MARK: - Delivery to the parser
 
     /// Passes in-order bytes to the parser and keeps what it leaves. Bytes are copied only when a
-    /// message spans chunks.
+    /// message spans chunks. `chunkPackets` are the packets that carried `bytes` with their
+    /// offsets in it, when that is not just the last packet (bytes buffered during probing).
     private func deliver(_ bytes: UnsafeRawBufferPointer, to parser: ApplicationParser, flow: Flow,
-                         state: FlowApplicationState, direction: StreamDirection, timestamp: Timestamp) {
+                         state: FlowApplicationState, direction: StreamDirection, timestamp: Timestamp,
+                         chunkPackets: [(offset: Int, packet: PacketReference)]? = nil) {
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
+        let carried = state[direction].bytes.count
+        if carried > 0 || chunkPackets != nil {
+            // The buffer starts with the leftover of earlier chunks, whose packets come first.
+            context.bufferPackets.removeAll(keepingCapacity: true)
+            context.bufferPackets.append(contentsOf: state[direction].packets)
+            for entry in chunkPackets ?? [(0, state.lastPacket)] {
+                context.bufferPackets.append((entry.offset + carried, entry.packet))
+            }
+        }
         if state[direction].bytes.isEmpty {
             let consumed = clamp(parser.parse(bytes, direction: direction, context: context), to: bytes.count)
             if consumed < bytes.count {
                 state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+                state[direction].packets = Self.packets(context.bufferPackets, after: consumed)
             }
         } else {
             // Move the buffer out while the parser reads it, so nothing else can touch it.
@@ -284,6 +299,7 @@ public final class ApplicationLayer {
             }
             pending.removeFirst(consumed)
             state[direction].bytes = pending
+            state[direction].packets = pending.isEmpty ? [] : Self.packets(context.bufferPackets, after: consumed)
         }
         enforceBufferLimits(flow, parser: parser, state: state, direction: direction)
     }
@@ -315,7 +331,7 @@ public final class ApplicationLayer {
         } else {
             return
         }
-        state[direction].bytes.removeAll()
+        state[direction].removeAll()
         parser.gap(direction: direction, length: bufferedCount, context: context)
     }
 
@@ -326,13 +342,13 @@ public final class ApplicationLayer {
             let dropped = state[direction].bytes.count
             state[direction].droppedBeforeBuffer += dropped + state[direction].droppedAfterBuffer + max(0, length)
             state[direction].droppedAfterBuffer = 0
-            state[direction].bytes.removeAll()
+            state[direction].removeAll()
             state[direction].probesRejected = false
             return
         }
         guard let parser = state.parser else { return }
         let lost = state[direction].bytes.count + max(0, length)
-        state[direction].bytes.removeAll()
+        state[direction].removeAll()
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: state.transport)
         parser.gap(direction: direction, length: lost, context: context)
     }
@@ -400,11 +416,25 @@ public final class ApplicationLayer {
         context.flow = flow.context
         context.timestamp = timestamp
         context.packet = packet
+        context.bufferPackets.removeAll(keepingCapacity: true)
+        context.bufferPackets.append((0, packet))
         context.transport = transport
         context.isMidstream = flow.isMidstream
     }
 
     private func clamp(_ consumed: Int, to count: Int) -> Int { min(max(consumed, 0), count) }
+
+    /// Returns the entries of `packets` that carried bytes from `consumed` on, with offsets
+    /// counted from there, for the leftover the parser did not consume.
+    private static func packets(_ packets: [(offset: Int, packet: PacketReference)],
+                                after consumed: Int) -> [(offset: Int, packet: PacketReference)] {
+        var kept: [(offset: Int, packet: PacketReference)] = []
+        for (index, entry) in packets.enumerated() {
+            let end = index + 1 < packets.count ? packets[index + 1].offset : Int.max
+            if end > consumed { kept.append((max(0, entry.offset - consumed), entry.packet)) }
+        }
+        return kept
+    }
 
     private func hexPrefix(_ bytes: UnsafeRawBufferPointer, count: Int) -> String {
         let digits: [Character] = Array("0123456789abcdef")
@@ -422,6 +452,8 @@ public final class ApplicationLayer {
 /// then the unfinished message after it.
 struct DirectionState {
     var bytes: [UInt8] = []
+    /// The packets that carried `bytes`, in order, each with the offset of its first byte there.
+    var packets: [(offset: Int, packet: PacketReference)] = []
     var bytesSeen = 0
     /// Every probe rejected this direction's first bytes, or the probe buffer filled undecided.
     var probesRejected = false
@@ -429,6 +461,18 @@ struct DirectionState {
     var droppedBeforeBuffer = 0
     /// Bytes past the probe buffer that were not kept while the flow was still unidentified.
     var droppedAfterBuffer = 0
+
+    /// Records that `packet` carried the bytes about to be appended to `bytes`.
+    mutating func notePacket(_ packet: PacketReference) {
+        if packets.last?.packet == packet { return }
+        packets.append((bytes.count, packet))
+    }
+
+    /// Drops the buffered bytes and their packets.
+    mutating func removeAll() {
+        bytes.removeAll()
+        packets.removeAll()
+    }
 }
 
 /// Per-flow state of the application layer, stored in `Flow.application`.
