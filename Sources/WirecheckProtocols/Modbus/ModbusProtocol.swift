@@ -18,10 +18,15 @@ public enum ModbusProtocol: ApplicationProtocol {
 
         let functionCode = bytes[ModbusFrame.headerSize]
         let isException = functionCode & 0x80 != 0
-        guard ModbusFunctionCodes.function(functionCode & 0x7f) != nil else { return .noMatch }
+        let frameSize = ModbusFrame.lengthOffset + 2 + (Int(bytes[4]) << 8 | Int(bytes[5]))
+        guard ModbusFunctionCodes.function(functionCode & 0x7f) != nil else {
+            // An undefined function code is still Modbus when the MBAP header frames the bytes
+            // exactly: protocol id 0 and a length that ends the frame at the end of the segment.
+            // The parser then reports the function code; random bytes rarely frame this way.
+            return bytes.count == frameSize && functionCode & 0x7f != 0 ? .match : .noMatch
+        }
         if isException && direction == .toServer { return .noMatch }
 
-        let frameSize = ModbusFrame.lengthOffset + 2 + (Int(bytes[4]) << 8 | Int(bytes[5]))
         guard bytes.count >= frameSize else { return transport == .udp ? .noMatch : .needMoreData }
 
         let pdu = ModbusPDU(UnsafeRawBufferPointer(rebasing: bytes[ModbusFrame.headerSize..<frameSize]))
