@@ -35,27 +35,29 @@ public struct FindingQuery: Sendable, Equatable {
     }
 
     /// Builds a query from command-line text: times as ISO 8601 or a duration before `now`
-    /// (`24h`), a host as an IP address, a severity from 1 to 3.
-    public init(since: String? = nil, until: String? = nil, host: String? = nil, appProto: String? = nil,
-                maxSeverity: String? = nil, name: String? = nil, runID: Int? = nil, limit: Int? = nil,
-                now: Timestamp = FindingStore.wallClock()) throws {
-        self.init(appProto: appProto, name: name, runID: runID, limit: limit)
-        self.since = try since.map { try TimeFilterParser.parse($0, now: now) }
-        self.until = try until.map { try TimeFilterParser.parse($0, now: now) }
+    /// (`24h`), a host as an IP address, a severity from 1 to 3. Throws `invalidFilter` naming
+    /// the value that did not parse.
+    public static func parse(since: String? = nil, until: String? = nil, host: String? = nil, appProto: String? = nil,
+                             maxSeverity: String? = nil, name: String? = nil, runID: Int? = nil, limit: Int? = nil,
+                             now: Timestamp = FindingStore.wallClock()) throws -> FindingQuery {
+        var query = FindingQuery(appProto: appProto, name: name, runID: runID, limit: limit)
+        query.since = try since.map { try TimeFilterParser.parse($0, now: now) }
+        query.until = try until.map { try TimeFilterParser.parse($0, now: now) }
         if let host {
             guard let address = IPAddress(host) else {
                 throw FindingStoreError.invalidFilter(name: "host", value: host, expected: "an IPv4 or IPv6 address")
             }
-            // Stored addresses use the canonical text form, so "10.0.0.05" style input still matches.
-            self.host = address.description
+            // Stored addresses are in canonical text form (RFC 5952 for IPv6), so match that form.
+            query.host = address.description
         }
         if let maxSeverity {
             guard let level = Int(maxSeverity), (1...3).contains(level) else {
                 throw FindingStoreError.invalidFilter(name: "severity", value: maxSeverity,
                                                       expected: "1 (high), 2 (medium) or 3 (low)")
             }
-            self.maxSeverity = level
+            query.maxSeverity = level
         }
+        return query
     }
 }
 
