@@ -59,7 +59,7 @@ enum StoreFixtures {
                                                   "code": .int(code), "unit": 1, "range_start": 40, "range_end": 49])])
     }
 
-    /// A store with two runs: Modbus writes and a DNP3 restart from 10.0.0.5, and a TLS flow.
+    /// Builds a store with two runs: Modbus writes and a DNP3 restart from 10.0.0.5, and a TLS flow.
     static func populatedStore(path: String) throws -> FindingStore {
         let store = try FindingStore(path: path)
         try store.beginRun(sources: ["plant.pcap"], started: baseTime)
@@ -194,6 +194,8 @@ enum StoreFixtures {
         let flow = try #require(try store.flows(matching: FindingQuery()).first)
         #expect(flow.end == StoreFixtures.baseTime)
         #expect(flow.start == Timestamp(seconds: StoreFixtures.baseTime.seconds - 30, nanoseconds: 0))
+        // Assets of the open batch are visible to the writer before the batch commits.
+        #expect(try store.assets().map(\.ip) == ["10.0.0.5", "10.0.0.20"])
     }
 
     @Test func operationsAndAssetsRoundTrip() throws {
@@ -351,6 +353,9 @@ enum StoreFixtures {
         #expect(throws: FindingStoreError.notWritable(path: path)) {
             try store.beginRun(sources: [])
         }
+        store.emit(StoreFixtures.flowEvent(StoreFixtures.flowContext(1, "10.0.0.5", 1, "10.0.0.20", 502), at: 1))
+        #expect(store.failedEventCount == 1)
+        #expect(store.lastError as? FindingStoreError == .notWritable(path: path))
     }
 }
 
@@ -594,8 +599,70 @@ enum StoreFixtures {
         try store.finishRun()
         let rows = try store.alerts(matching: FindingQuery(host: "10.2.0.7", appProto: "modbus", maxSeverity: 2))
         #expect(rows.count == expected)
-        #expect(rows.allSatisfy { $0.destIP == "10.2.0.7" && $0.appProto == "modbus" && $0.severity <= 2 })
+        #expect(rows.allSatisfy { $0.destIP == "10.2.0.7" })
+        #expect(rows.allSatisfy { $0.appProto == "modbus" })
+        #expect(rows.allSatisfy { $0.severity <= 2 })
         #expect(try store.flows(matching: FindingQuery(host: "10.2.0.7", appProto: "modbus")).count
                 == (0..<20_000).filter { $0 % 50 == 6 && $0 % 5 == 0 }.count)
+    }
+}
+
+/// Times a host + protocol + severity query on a week-sized store and prints the timings.
+/// Runs only when `WIRECHECK_STORE_BENCHMARK` is set to a flow count (for example 1000000),
+/// because building the store takes minutes. It asserts correctness, never durations.
+@Suite struct FindingStoreBenchmark {
+    static let flowCount = Int(ProcessInfo.processInfo.environment["WIRECHECK_STORE_BENCHMARK"] ?? "")
+
+    @Test(.enabled(if: FindingStoreBenchmark.flowCount != nil, "set WIRECHECK_STORE_BENCHMARK to a flow count"))
+    func weekOfFlows() throws {
+        let flowCount = try #require(FindingStoreBenchmark.flowCount)
+        let alertEvery = 10
+        let path = StoreFixtures.temporaryPath("benchmark.db")
+        let store = try FindingStore(path: path)
+        store.batchSize = 10_000
+        let protocols = ["modbus", "dnp3", "enip", "s7comm", "iec104", "bacnet", "opcua", "tls"]
+        let secondsPerWeek = 7 * 86_400
+        let insertStart = Date()
+        try store.beginRun(sources: ["week.pcap"])
+        var expected = 0, expectedFlows = 0, alertCount = 0
+        for index in 0..<flowCount {
+            // A multiplicative hash spreads hosts, protocols and severities independently of one
+            // another: 2000 clients, 200 servers and 8 protocols over a week.
+            let mixed = (UInt64(index) &* 2_654_435_761) & 0xFFFF_FFFF
+            let source = "10.\(1 + mixed % 4).\(mixed / 4 % 50).\(1 + mixed / 200 % 10)"
+            let destination = "10.50.0.\(1 + (mixed >> 8) % 200)"
+            let proto = protocols[Int((mixed >> 16) % UInt64(protocols.count))]
+            let second = Int64(index) * Int64(secondsPerWeek) / Int64(flowCount)
+            let context = StoreFixtures.flowContext(UInt64(index), source, UInt16(1024 + index % 60_000), destination, 502,
+                                                    appProto: proto)
+            store.emit(StoreFixtures.flowEvent(context, at: second))
+            if (mixed >> 20) % UInt64(alertEvery) == 0 {
+                let severity = Int((mixed >> 24) % 3) + 1
+                store.emit(StoreFixtures.alert(StoreFixtures.writeRule, at: second, flow: context, message: "benchmark",
+                                               severity: severity))
+                alertCount += 1
+                if destination == "10.50.0.42" && proto == "modbus" && severity <= 2 { expected += 1 }
+            }
+            if destination == "10.50.0.42" && proto == "modbus" { expectedFlows += 1 }
+        }
+        try store.finishRun()
+        let insertSeconds = Date().timeIntervalSince(insertStart)
+
+        let queryStart = Date()
+        let rows = try store.alerts(matching: FindingQuery(host: "10.50.0.42", appProto: "modbus", maxSeverity: 2))
+        let querySeconds = Date().timeIntervalSince(queryStart)
+        let flowQueryStart = Date()
+        let flows = try store.flows(matching: FindingQuery(host: "10.50.0.42", appProto: "modbus"))
+        let flowQuerySeconds = Date().timeIntervalSince(flowQueryStart)
+        let reportStart = Date()
+        _ = try store.alerts(matching: FindingQuery(since: StoreFixtures.baseTime.adding(seconds: 86_400),
+                                                    until: StoreFixtures.baseTime.adding(seconds: 90_000)))
+        let rangeSeconds = Date().timeIntervalSince(reportStart)
+        print("store benchmark: \(flowCount) flows, \(alertCount) alerts; insert \(insertSeconds) s; "
+              + "alert host+proto+severity query \(querySeconds) s (\(rows.count) rows); "
+              + "flow host+proto query \(flowQuerySeconds) s (\(flows.count) rows); alert 1 h range \(rangeSeconds) s")
+        #expect(rows.count == expected)
+        #expect(flows.count == expectedFlows)
+        #expect(store.failedEventCount == 0)
     }
 }

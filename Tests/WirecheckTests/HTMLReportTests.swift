@@ -7,8 +7,8 @@ import WirecheckCore
     static let scriptPayload = "<script>alert(1)</script>"
     static let attributePayload = "\"onmouseover=alert(2) x=\""
 
-    /// A store whose wire-derived fields all carry markup: an SNI in an alert message and host
-    /// name, a Modbus device name, a process command line, a capture file name and a protocol name.
+    /// Builds a store whose wire-derived fields all carry markup: an SNI in an alert message and
+    /// host name, a Modbus device name, a process command line, a capture file name and a protocol name.
     static func hostileStore() throws -> FindingStore {
         let store = try FindingStore(path: StoreFixtures.temporaryPath("hostile.db"))
         let payload = scriptPayload + attributePayload
@@ -96,6 +96,14 @@ import WirecheckCore
         #expect(!page.contains("10.0.1.30"))
     }
 
+    @Test func unknownRunIsRejected() throws {
+        let path = StoreFixtures.temporaryPath("unknown-run.db")
+        let store = try StoreFixtures.populatedStore(path: path)
+        #expect(throws: FindingStoreError.runNotFound(path: path, runID: 7)) {
+            _ = try HTMLReport.render(store: store, runID: 7)
+        }
+    }
+
     @Test func mapMarksAlertedNodesAndEdges() throws {
         let store = try StoreFixtures.populatedStore(path: StoreFixtures.temporaryPath("map.db"))
         let page = try HTMLReport.render(store: store, runID: 1)
@@ -154,29 +162,23 @@ import WirecheckCore
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
+        // Output goes to files, not pipes, so a full pipe buffer cannot stall Chromium while this loop waits.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wirecheck-chromium-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let outputURL = directory.appendingPathComponent("stdout"), errorURL = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outputURL)
+        process.standardError = try FileHandle(forWritingTo: errorURL)
         try process.run()
         let deadline = Date().addingTimeInterval(90)
-        var collectedOutput = Data(), collectedErrors = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            collectedOutput = output.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        group.enter()
-        DispatchQueue.global().async {
-            collectedErrors = errors.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
         while process.isRunning && Date() < deadline { usleep(100_000) }
         if process.isRunning {
             process.terminate()
             return nil
         }
-        group.wait()
+        let collectedOutput = (try? Data(contentsOf: outputURL)) ?? Data()
+        let collectedErrors = (try? Data(contentsOf: errorURL)) ?? Data()
         return (String(decoding: collectedOutput, as: UTF8.self), String(decoding: collectedErrors, as: UTF8.self))
     }
 

@@ -1,7 +1,7 @@
 /// The alert timeline: alert counts per time bin as stacked SVG bars, one colour per severity.
 struct AlertTimeline {
-    /// Bin widths in minutes, from finest to coarsest; the finest that gives at most
-    /// `maximumBins` bins is used, so a week of alerts still draws readable bars.
+    /// Bin widths in minutes, from finest to coarsest. The chart uses the finest width that gives
+    /// at most `maximumBins` bins, so a week of alerts still draws readable bars.
     static let binMinutes: [Int64] = [1, 5, 15, 60, 360, 1440, 10_080]
     static let maximumBins: Int64 = 180
     static let chartWidth = 1200.0
@@ -24,7 +24,7 @@ struct AlertTimeline {
             ?? AlertTimeline.binMinutes[AlertTimeline.binMinutes.count - 1]
         let binCount = Int((spanMinutes + binWidth - 1) / binWidth)
 
-        // counts[bin][severity - 1]; severities outside 1...3 count as low.
+        // counts[bin][severity - 1]. Severities outside 1...3 count as low.
         var counts = Array(repeating: [0, 0, 0], count: max(binCount, 1))
         for alert in alerts {
             let bin = Int((alert.time / minuteNanoseconds - startMinute) / binWidth)

@@ -7,9 +7,9 @@ struct CommunicationMap {
     /// Boxes per column before a subnet continues in the next column; 24 rows keep 200 assets
     /// within about nine columns and a page height a reader can scroll.
     static let maximumRowsPerColumn = 24
-    static let nodeWidth = 200.0
+    static let nodeWidth = 184.0
     static let nodeHeight = 52.0
-    static let columnGap = 70.0
+    static let columnGap = 64.0
     static let rowGap = 14.0
     static let headerHeight = 34.0
     static let margin = 16.0
@@ -77,7 +77,7 @@ struct CommunicationMap {
             + Double(max(maximumRows, 1)) * (CommunicationMap.nodeHeight + CommunicationMap.rowGap)
     }
 
-    /// The column group of an address: its /24 (IPv4) or /64 (IPv6) network.
+    /// Returns the column group of an address: its /24 (IPv4) or /64 (IPv6) network.
     static func subnet(of ip: String) -> String {
         switch IPAddress(ip) {
         case .v4(let value)?:
@@ -173,8 +173,8 @@ struct CommunicationMap {
         html.raw("</g>\n")
     }
 
-    /// A curve between two boxes, and its middle point for the alert count. Boxes in one column
-    /// are joined by a bow to the right; boxes in different columns by an S-curve between their sides.
+    /// Builds the curve between two boxes and the point for its alert count. Boxes in one column
+    /// are joined by a bow to the right, and boxes in different columns by an S-curve between their sides.
     private func edgePath(from source: Node, to destination: Node, offset: Double) -> (String, (x: Double, y: Double)) {
         let halfHeight = CommunicationMap.nodeHeight / 2
         if source.x == destination.x {
@@ -192,7 +192,29 @@ struct CommunicationMap {
         let c1 = leftToRight ? x1 + pull : x1 - pull
         let c2 = leftToRight ? x2 - pull : x2 + pull
         let path = "M\(format(x1)) \(format(y1)) C\(format(c1)) \(format(y1)) \(format(c2)) \(format(y2)) \(format(x2)) \(format(y2))"
-        return (path, ((x1 + x2) / 2, (y1 + y2) / 2))
+        return (path, labelPoint(x1: x1, y1: y1, c1: c1, c2: c2, x2: x2, y2: y2))
+    }
+
+    /// Finds the point of the curve nearest its middle that lies in a gap between columns, so the
+    /// alert count does not cover a box the curve passes behind. Falls back to the middle.
+    private func labelPoint(x1: Double, y1: Double, c1: Double, c2: Double, x2: Double, y2: Double) -> (x: Double, y: Double) {
+        func point(_ t: Double) -> (x: Double, y: Double) {
+            let u = 1 - t
+            let x = u * u * u * x1 + 3 * u * u * t * c1 + 3 * u * t * t * c2 + t * t * t * x2
+            let y = u * u * u * y1 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y2
+            return (x, y)
+        }
+        let columnStarts = Set(columnHeaders.map(\.x))
+        func inGap(_ x: Double) -> Bool {
+            !columnStarts.contains { x > $0 - 12 && x < $0 + CommunicationMap.nodeWidth + 12 }
+        }
+        for step in 0...36 {
+            let distance = Double((step + 1) / 2) * 0.025
+            let t = step % 2 == 0 ? 0.5 + distance : 0.5 - distance
+            let candidate = point(t)
+            if inGap(candidate.x) { return candidate }
+        }
+        return point(0.5)
     }
 
     private func writeLegend(to html: inout HTMLText) {

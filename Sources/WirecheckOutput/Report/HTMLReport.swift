@@ -2,10 +2,10 @@ import WirecheckCore
 
 /// Optional inputs of the HTML report that do not come from the findings store.
 public struct HTMLReportInputs: Sendable {
-    /// Baseline entries to review; the section says none were supplied when empty.
+    /// Baseline entries to review. When empty, the section states that none were supplied.
     public var baseline: [BaselineEntryView]
     /// Addresses of hosts that send host telemetry (process data). Nil means no telemetry
-    /// source was given, and the coverage panel says so instead of listing every host.
+    /// source was given, and the coverage panel states that instead of listing every host.
     public var hostsWithTelemetry: Set<String>?
     /// The page title.
     public var title: String
@@ -29,8 +29,10 @@ public enum HTMLReport {
     }
 
     /// Renders the report with a baseline review list and the host telemetry coverage input.
+    /// Throws `FindingStoreError.runNotFound` when `runID` names no run.
     public static func render(store: FindingStore, runID: Int?, inputs: HTMLReportInputs) throws -> String {
         let runs = try store.runs().filter { runID == nil || $0.id == runID }
+        if let runID, runs.isEmpty { throw FindingStoreError.runNotFound(path: store.path, runID: runID) }
         let alerts = try store.alerts(matching: FindingQuery(runID: runID))
         let assets = try store.assets(runID: runID)
         let conversations = try store.conversations(runID: runID)
@@ -182,7 +184,7 @@ public enum HTMLReport {
         th.sort-key { cursor: pointer; }
         th[aria-sort="ascending"]::after { content: " \\25B2"; }
         th[aria-sort="descending"]::after { content: " \\25BC"; }
-        td code { font-size: 12px; word-break: break-all; }
+        td code { font-size: 12px; overflow-wrap: anywhere; }
         tr.suppressed { opacity: 0.55; }
         tr.alerted td:first-child { border-left: 3px solid var(--alert); }
         td.active { font-weight: 600; color: #8a3b00; }

@@ -1,6 +1,6 @@
 import WirecheckCore
 
-/// What the sensor could and could not see, for the report's coverage panel.
+/// Figures for the report's coverage panel: the traffic the sensor could not see or read.
 struct ReportCoverage {
     /// Hosts listed by name in the panel before the rest are only counted.
     static let maximumListedHosts = 20

@@ -219,9 +219,9 @@ enum ReportSections {
 
 /// One baseline entry waiting for review, shown in the report's baseline section.
 public struct BaselineEntryView: Hashable, Sendable {
-    /// What the baseline allows, in words (`10.0.0.5 may write Modbus registers 40-49 on 10.0.0.20`).
+    /// The allowed behaviour in words (`10.0.0.5 may write Modbus registers 40-49 on 10.0.0.20`).
     public var entry: String
-    /// Where it was learned (capture file and packets, or the flows it came from).
+    /// The source of the entry: capture file and packets, or the flows it was learned from.
     public var evidence: String
     /// Whether an engineer has approved the entry.
     public var approved: Bool

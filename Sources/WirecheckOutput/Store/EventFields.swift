@@ -54,7 +54,7 @@ struct EventFields {
         return JSONWriter.serialize(.array(items))
     }
 
-    /// The run's packet count from a Suricata-style stats object (`decoder.pkts`).
+    /// Reads the run's packet count from a Suricata-style stats object (`decoder.pkts`).
     static func packetCount(stats: JSONObject) -> Int64? {
         guard case .object(let decoder)? = stats["decoder"] else { return nil }
         return JSONText.int(decoder["pkts"])
@@ -112,8 +112,8 @@ struct EventFields {
         try statement.run()
     }
 
-    /// Stores a flow event. `start` and `end` come from the record (ISO 8601 text) when they
-    /// parse; otherwise `end` is the event time and `start` is `end` minus `age` seconds.
+    /// Stores a flow event. `start` and `end` come from the record's ISO 8601 text when it parses.
+    /// Otherwise `end` is the event time and `start` is `end` minus `age` seconds.
     func insertFlow(using statement: SQLiteStatement, run: Int64) throws {
         let record = JSONText.object(event.body["flow"]) ?? JSONObject()
         func member(_ key: String) -> JSONValue? { record[key] ?? event.body[key] }
@@ -209,13 +209,13 @@ enum JSONText {
         return nil
     }
 
-    /// The first string of an array member, or the member itself when it is a string.
+    /// Returns the first string of an array member, or the member itself when it is a string.
     static func first(_ value: JSONValue?) -> String? {
         if case .array(let items)? = value { return string(items.first) }
         return string(value)
     }
 
-    /// Parses a JSON array of strings as the store writes it (`["a","b"]`); other text gives [].
+    /// Parses a JSON array of strings as the store writes it (`["a","b"]`). Other text gives [].
     static func stringArray(_ text: String) -> [String] {
         var parser = MiniJSONParser(text)
         guard case .array(let items)? = parser.parseValue() else { return [] }

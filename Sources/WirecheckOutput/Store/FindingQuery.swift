@@ -65,20 +65,30 @@ public struct FindingQuery: Sendable, Equatable {
 private struct WhereClause {
     var conditions: [String] = []
     var values: [SQLiteValue] = []
+    /// An address that must be the source or the destination, matched by `FindingStore.querySQL`.
+    var host: String?
 
     mutating func add(_ condition: String, _ parameters: SQLiteValue...) {
         conditions.append(condition)
         values.append(contentsOf: parameters)
     }
 
-    var sql: String { conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ") }
+    /// The WHERE text and its values, with `hostColumn = ?` first when a host is set.
+    func sql(hostColumn: String?) -> (String, [SQLiteValue]) {
+        var allConditions = conditions, allValues = values
+        if let hostColumn, let host {
+            allConditions.insert("\(hostColumn) = ?", at: 0)
+            allValues.insert(.text(host), at: 0)
+        }
+        return (allConditions.isEmpty ? "" : " WHERE " + allConditions.joined(separator: " AND "), allValues)
+    }
 }
 
 extension FindingStore {
     static let alertColumns = """
         run, time, rule, signature_id, signature, category, severity, technique_id, technique_name, flow_id,
         src_ip, src_port, dest_ip, dest_port, app_proto, message, evidence, process_executable,
-        process_command_line, process_pid, process_user, host_name, suppressed
+        process_command_line, process_pid, process_user, host_name, suppressed, id
         """
 
     /// Lists alerts matching `query`, newest first.
@@ -128,7 +138,7 @@ extension FindingStore {
         let statement = try prepareQuery("""
             SELECT run, flow_id, community_id, src_ip, src_port, dest_ip, dest_port, proto, app_proto, start, "end",
                 pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient, state, reason, conn_state, history,
-                midstream, alerted FROM flows
+                midstream, alerted, id FROM flows
             """, clause, order: "start DESC, id DESC", limit: query.limit)
         var rows: [FlowRecord] = []
         while try statement.step() {
@@ -159,7 +169,7 @@ extension FindingStore {
         if let name = query.name { clause.add("name = ?", .text(name)) }
         let statement = try prepareQuery("""
             SELECT run, time, name, type, layer, flow_id, src_ip, src_port, dest_ip, dest_port, app_proto, message,
-                evidence FROM anomalies
+                evidence, id FROM anomalies
             """, clause, order: "time DESC, id DESC", limit: query.limit)
         var rows: [AnomalyRecord] = []
         while try statement.step() {
@@ -175,11 +185,10 @@ extension FindingStore {
         return rows
     }
 
-    /// Adds the run, host, protocol and (when `timeColumn` is set) time filters. The host test
-    /// is written as `src_ip = ? OR dest_ip = ?` so SQLite can answer each side from its own index.
+    /// Adds the run, host, protocol and (when `timeColumn` is set) time filters.
     private func addCommonFilters(_ query: FindingQuery, timeColumn: String?, to clause: inout WhereClause) {
         if let runID = query.runID { clause.add("run = ?", .int(Int64(runID))) }
-        if let host = query.host { clause.add("(src_ip = ? OR dest_ip = ?)", .text(host), .text(host)) }
+        clause.host = query.host
         if let appProto = query.appProto { clause.add("app_proto = ?", .text(appProto)) }
         if let timeColumn {
             if let since = query.since { clause.add("\(timeColumn) >= ?", .int(since.nanoseconds)) }
@@ -187,27 +196,50 @@ extension FindingStore {
         }
     }
 
-    private func prepareQuery(_ select: String, _ clause: WhereClause, order: String, limit: Int?) throws -> SQLiteStatement {
-        var values = clause.values
-        var sql = select + clause.sql + " ORDER BY " + order
+    /// Builds the SQL text and values of a query. A host filter becomes the UNION of a
+    /// `src_ip = ?` and a `dest_ip = ?` query, so SQLite looks up each side in its own
+    /// (address, app_proto, ...) index. With `src_ip = ? OR dest_ip = ?`, SQLite 3.40 chose
+    /// the app_proto index to avoid sorting and read every flow of the protocol (0.17 s for
+    /// 1M flows), which the UNION form avoids.
+    private func querySQL(_ select: String, _ clause: WhereClause, order: String, limit: Int?) -> (String, [SQLiteValue]) {
+        var sql: String
+        var values: [SQLiteValue]
+        if clause.host != nil {
+            let (sourceWhere, sourceValues) = clause.sql(hostColumn: "src_ip")
+            let (destinationWhere, destinationValues) = clause.sql(hostColumn: "dest_ip")
+            sql = select + sourceWhere + " UNION " + select + destinationWhere
+            values = sourceValues + destinationValues
+        } else {
+            let (whereText, whereValues) = clause.sql(hostColumn: nil)
+            sql = select + whereText
+            values = whereValues
+        }
+        sql += " ORDER BY " + order
         if let limit {
             sql += " LIMIT ?"
             values.append(.int(Int64(max(0, limit))))
         }
+        return (sql, values)
+    }
+
+    private func prepareQuery(_ select: String, _ clause: WhereClause, order: String, limit: Int?) throws -> SQLiteStatement {
+        let (sql, values) = querySQL(select, clause, order: order, limit: limit)
         let statement = try cachedStatement(sql)
         statement.bind(all: values)
         return statement
     }
 
-    /// The query plan SQLite chooses for an alert query, for checking index use.
+    /// Returns the query plan SQLite chooses for an alert query, for checking index use.
     func alertQueryPlan(_ query: FindingQuery) throws -> [String] {
         var clause = WhereClause()
         addCommonFilters(query, timeColumn: "time", to: &clause)
         if let severity = query.maxSeverity { clause.add("severity <= ?", .int(Int64(severity))) }
         if let name = query.name { clause.add("rule = ?", .text(name)) }
-        let statement = try connection.prepare("EXPLAIN QUERY PLAN SELECT * FROM alerts" + clause.sql + " ORDER BY time DESC")
+        let (sql, values) = querySQL("SELECT \(FindingStore.alertColumns) FROM alerts", clause,
+                                     order: "time DESC, id DESC", limit: nil)
+        let statement = try connection.prepare("EXPLAIN QUERY PLAN " + sql)
         defer { statement.finalize() }
-        statement.bind(all: clause.values)
+        statement.bind(all: values)
         var plan: [String] = []
         while try statement.step() { plan.append(statement.text(3) ?? "") }
         return plan

@@ -177,7 +177,7 @@ public struct AnomalyRecord: FindingRecord, Hashable {
     }
 }
 
-/// How `render(_:format:)` prints rows.
+/// Output format of `render(_:format:)`.
 public enum FindingOutputFormat: String, Sendable, CaseIterable {
     /// Aligned columns for a terminal, one row per line, with a header.
     case table

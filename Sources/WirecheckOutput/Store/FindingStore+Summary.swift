@@ -82,6 +82,8 @@ extension FindingStore {
 
     /// Lists assets sorted by address; with `runID`, only hosts seen in that run's flows, alerts or anomalies.
     public func assets(runID: Int? = nil) throws -> [AssetRecord] {
+        // The writer keeps asset changes in memory until a batch commits, so write them first.
+        if mode == .readWrite { try writeChangedAssets() }
         let sql: String
         if runID == nil {
             sql = "SELECT ip, mac, vendor, first_seen, last_seen, roles FROM assets"

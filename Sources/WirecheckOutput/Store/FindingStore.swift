@@ -159,7 +159,7 @@ public final class FindingStore: EventSink {
 
     /// Sets an asset's vendor, for callers that learn it outside the event stream.
     public func setVendor(_ vendor: String, forAsset ip: String) {
-        guard var asset = assets[ip] else { return }
+        guard var asset = assets[ip], asset.vendor != vendor else { return }
         asset.vendor = vendor
         assets[ip] = asset
         changedAssets.insert(ip)
@@ -182,7 +182,7 @@ public final class FindingStore: EventSink {
         connection.close()
     }
 
-    /// The current wall-clock time.
+    /// Returns the current wall-clock time.
     public static func wallClock() -> Timestamp {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
@@ -259,7 +259,8 @@ public final class FindingStore: EventSink {
         }
     }
 
-    private func writeChangedAssets() throws {
+    /// Writes assets changed since the last write, inside the open batch when there is one.
+    func writeChangedAssets() throws {
         guard let inserts, !changedAssets.isEmpty else { return }
         let statement = inserts.asset
         for ip in changedAssets.sorted() {

@@ -124,7 +124,7 @@ enum FindingStoreSchema {
         INSERT INTO schema_version (version) VALUES (1);
         """
 
-    /// Migration steps; `migrations[n]` takes a store from version n + 1 to n + 2.
+    /// Migration steps: `migrations[n]` takes a store from version n + 1 to n + 2.
     static let migrations: [String] = [
         // 1 -> 2: host telemetry on alerts (the process that sent the traffic and the host name).
         """

@@ -4,7 +4,7 @@ import CSQLite
 public enum FindingStoreError: Error, CustomStringConvertible, Equatable {
     /// The file could not be opened or created (missing directory, no permission).
     case cannotOpen(path: String, reason: String)
-    /// The file exists but is not a SQLite database or holds tables of another program.
+    /// The file exists but is not a SQLite database, or it contains tables of another program.
     case notAFindingStore(path: String)
     /// The store was written by a newer Wirecheck whose schema this build does not know.
     case newerSchema(path: String, found: Int, supported: Int)
@@ -12,6 +12,8 @@ public enum FindingStoreError: Error, CustomStringConvertible, Equatable {
     case sqlite(code: Int32, message: String, sql: String)
     /// The store was closed or opened read-only and cannot take this call.
     case notWritable(path: String)
+    /// The requested run is not in the store.
+    case runNotFound(path: String, runID: Int)
     /// A query filter could not be parsed.
     case invalidFilter(name: String, value: String, expected: String)
 
@@ -28,13 +30,15 @@ public enum FindingStoreError: Error, CustomStringConvertible, Equatable {
             return "SQLite error \(code) (\(message)) in statement: \(sql)"
         case .notWritable(let path):
             return "findings store \(path) is closed or read-only; open it read-write to record a run"
+        case .runNotFound(let path, let runID):
+            return "run \(runID) not found in findings store \(path); list the store's runs to choose an existing id"
         case .invalidFilter(let name, let value, let expected):
             return "invalid \(name) filter \"\(value)\": expected \(expected)"
         }
     }
 }
 
-/// SQLite's `SQLITE_TRANSIENT`: tells SQLite to copy bound text before the call returns.
+/// SQLite's `SQLITE_TRANSIENT`, which makes SQLite copy bound text before the bind call returns.
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One SQLite connection. Not thread-safe: a store owns its connection.
