@@ -134,6 +134,40 @@ import WirecheckCore
         #expect(map.nodes.values.allSatisfy { $0.y + CommunicationMap.nodeHeight <= map.height })
     }
 
+    @Test func mapOmitsExcessConversations() throws {
+        let store = try FindingStore(path: StoreFixtures.temporaryPath("edges.db"))
+        store.batchSize = 5000
+        try store.beginRun(sources: ["dense.pcap"])
+        for index in 0..<1600 {
+            let context = StoreFixtures.flowContext(UInt64(index), "10.1.0.\(index / 40 + 1)", 40000,
+                                                    "10.2.0.\(index % 40 + 1)", 502)
+            store.emit(StoreFixtures.flowEvent(context, at: Int64(index), bytes: Int64(index + 100)))
+        }
+        // The alerted conversation has the fewest bytes but must still be drawn.
+        store.emit(StoreFixtures.alert(StoreFixtures.writeRule, at: 1,
+                                       flow: StoreFixtures.flowContext(0, "10.1.0.1", 40000, "10.2.0.1", 502), message: "m"))
+        try store.finishRun()
+
+        let page = try HTMLReport.render(store: store)
+        #expect(page.components(separatedBy: "<path class=\"edge").count - 1 == CommunicationMap.maximumEdges)
+        #expect(page.contains("<path class=\"edge alerted\""))
+        #expect(page.contains("100 conversations without alerts and with the fewest bytes are not drawn."))
+    }
+
+    @Test func alertTableIsCapped() throws {
+        let store = try FindingStore(path: StoreFixtures.temporaryPath("many-alerts.db"))
+        store.batchSize = 10_000
+        let context = StoreFixtures.flowContext(1, "10.0.0.5", 40000, "10.0.0.20", 502)
+        for index in 0...HTMLReport.maximumAlertRows {
+            store.emit(StoreFixtures.alert(StoreFixtures.writeRule, at: Int64(index), flow: context, message: "alert \(index)"))
+        }
+        try store.flush()
+        let page = try HTMLReport.render(store: store)
+        #expect(page.contains("The table shows the newest 5000 of 5001 alerts."))
+        #expect(page.contains(">alert 5000<"))
+        #expect(!page.contains(">alert 0<"))
+    }
+
     @Test func emptyStoreRenders() throws {
         let store = try FindingStore(path: StoreFixtures.temporaryPath("empty.db"))
         let page = try HTMLReport.render(store: store)

@@ -13,6 +13,9 @@ struct CommunicationMap {
     static let rowGap = 14.0
     static let headerHeight = 34.0
     static let margin = 16.0
+    /// Conversations drawn, those with alerts first and then by bytes. More edges than this turn
+    /// the map into a solid block and make the SVG megabytes long.
+    static let maximumEdges = 1500
     /// Label lines are cut to this many characters so they stay inside the box.
     static let labelLength = 30
 
@@ -26,6 +29,8 @@ struct CommunicationMap {
     let nodes: [String: Node]
     let columnHeaders: [(x: Double, label: String)]
     let conversations: [ConversationRecord]
+    /// Conversations left out because of `maximumEdges`.
+    let omittedConversations: Int
     let colours: [String: String]
     let width: Double
     let height: Double
@@ -68,8 +73,14 @@ struct CommunicationMap {
 
         self.nodes = nodes
         self.columnHeaders = headers
-        self.conversations = conversations
-        self.colours = ReportPalette.colours(for: conversations.compactMap(\.appProto))
+        let ranked = conversations.sorted { lhs, rhs in
+            if (lhs.alerts > 0) != (rhs.alerts > 0) { return lhs.alerts > 0 }
+            if lhs.bytes != rhs.bytes { return lhs.bytes > rhs.bytes }
+            return (lhs.srcIP, lhs.destIP, lhs.appProto ?? "") < (rhs.srcIP, rhs.destIP, rhs.appProto ?? "")
+        }
+        self.conversations = Array(ranked.prefix(CommunicationMap.maximumEdges))
+        omittedConversations = max(0, conversations.count - CommunicationMap.maximumEdges)
+        self.colours = ReportPalette.colours(for: self.conversations.compactMap(\.appProto))
         let columns = max(column, 1)
         width = CommunicationMap.margin * 2 + Double(columns) * CommunicationMap.nodeWidth
             + Double(columns - 1) * CommunicationMap.columnGap + 60
@@ -144,6 +155,10 @@ struct CommunicationMap {
         }
         html.raw(labels.output)
         html.raw("</svg></div>\n")
+        if omittedConversations > 0 {
+            html.raw("<p class=\"note\">\(omittedConversations) conversations without alerts and with the fewest bytes ")
+            html.raw("are not drawn.</p>\n")
+        }
         writeLegend(to: &html)
     }
 

@@ -23,6 +23,10 @@ public struct HTMLReportInputs: Sendable {
 /// Security Policy in the page blocks any request that escaping might have missed. Every value
 /// from the store is HTML-escaped; the page works without JavaScript, only unsorted.
 public enum HTMLReport {
+    /// Rows of the alert table, newest first. Larger tables make the page slow to load and sort,
+    /// and `FindingStore.alerts(matching:)` lists every alert.
+    public static let maximumAlertRows = 5000
+
     /// Renders the report of one run, or of every run in the store when `runID` is nil.
     public static func render(store: FindingStore, runID: Int? = nil) throws -> String {
         try render(store: store, runID: runID, inputs: HTMLReportInputs())
@@ -55,7 +59,11 @@ public enum HTMLReport {
         html.raw("</section>\n<section id=\"timeline\"><h2>Alert timeline</h2>\n")
         AlertTimeline(alerts: alerts.map { ($0.time.nanoseconds, $0.severity) }).write(to: &html)
         html.raw("</section>\n<section id=\"alerts\"><h2>Alerts</h2>\n")
-        ReportSections.writeAlerts(alerts, to: &html)
+        if alerts.count > maximumAlertRows {
+            html.raw("<p class=\"note\">The table shows the newest \(maximumAlertRows) of \(alerts.count) alerts. ")
+            html.raw("Query the store for the rest.</p>\n")
+        }
+        ReportSections.writeAlerts(Array(alerts.prefix(maximumAlertRows)), to: &html)
         html.raw("</section>\n<section id=\"operations\"><h2>Operations by protocol</h2>\n")
         ReportSections.writeOperations(operations, to: &html)
         html.raw("</section>\n<section id=\"assets\"><h2>Asset inventory</h2>\n")

@@ -73,7 +73,7 @@ private struct WhereClause {
         values.append(contentsOf: parameters)
     }
 
-    /// The WHERE text and its values, with `hostColumn = ?` first when a host is set.
+    /// Returns the WHERE text and its values, with `hostColumn = ?` first when a host is set.
     func sql(hostColumn: String?) -> (String, [SQLiteValue]) {
         var allConditions = conditions, allValues = values
         if let hostColumn, let host {
