@@ -59,6 +59,14 @@ import WirecheckCore
         #expect(HTMLText.escape("tab\tline\n") == "tab\tline\n")
     }
 
+    @Test func addressCellSortsNumerically() {
+        var html = HTMLText()
+        ReportSections.writeAddressCell("10.0.0.5", port: 502, to: &html)
+        ReportSections.writeAddressCell("2001:db8::1", port: nil, to: &html)
+        #expect(html.output == "<td class=\"address\" data-sort=\"40a000005-100502\">10.0.0.5:502</td>"
+                + "<td class=\"address\" data-sort=\"620010db8000000000000000000000001\">2001:db8::1</td>")
+    }
+
     @Test func pageIsSelfContained() throws {
         let store = try StoreFixtures.populatedStore(path: StoreFixtures.temporaryPath("report.db"))
         let page = try HTMLReport.render(store: store)

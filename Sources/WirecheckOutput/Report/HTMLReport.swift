@@ -193,6 +193,7 @@ public enum HTMLReport {
         th[aria-sort="ascending"]::after { content: " \\25B2"; }
         th[aria-sort="descending"]::after { content: " \\25BC"; }
         td code { font-size: 12px; overflow-wrap: anywhere; }
+        td.time, td.address { white-space: nowrap; }
         tr.suppressed { opacity: 0.55; }
         tr.alerted td:first-child { border-left: 3px solid var(--alert); }
         td.active { font-weight: 600; color: #8a3b00; }

@@ -25,8 +25,8 @@ struct ReportCoverage {
         }
         guard flows.totalBytes > 0 else { return "no flow bytes recorded" }
         let fraction = Double(flows.encryptedBytes) / Double(flows.totalBytes)
-        return "\(percent(fraction)) of \(flows.totalBytes) flow bytes ("
-            + FindingStore.encryptedProtocols.joined(separator: ", ") + ")"
+        return "\(percent(fraction)) of \(flows.totalBytes) flow bytes, in flows identified as "
+            + FindingStore.encryptedProtocols.joined(separator: ", ")
     }
 
     /// Kernel drops from Suricata-style stats (`capture.kernel_drops` of `capture.kernel_packets`),

@@ -23,7 +23,7 @@ enum ReportSections {
         for alert in alerts {
             let severityName = ReportPalette.severityNames[alert.severity] ?? String(alert.severity)
             html.raw("<tr data-severity=\"\(alert.severity)\"\(alert.suppressed ? " class=\"suppressed\"" : "")>")
-            html.raw("<td data-sort=\"\(alert.time.nanoseconds / 1000)\">")
+            html.raw("<td class=\"time\" data-sort=\"\(alert.time.nanoseconds / 1000)\">")
             html.text(reportTime(alert.time.nanoseconds))
             html.raw("</td><td data-sort=\"\(alert.severity)\"><span class=\"sev sev\(min(max(alert.severity, 1), 3))\">")
             html.text("\(alert.severity) \(severityName)")
@@ -33,11 +33,10 @@ enum ReportSections {
             html.text(alert.signature)
             html.raw("</td><td>")
             html.text(alert.message ?? alert.signature)
-            html.raw("</td><td>")
-            html.text(endpointText(alert.srcIP, alert.srcPort))
-            html.raw("</td><td>")
-            html.text(endpointText(alert.destIP, alert.destPort))
-            html.raw("</td><td>")
+            html.raw("</td>")
+            writeAddressCell(alert.srcIP, port: alert.srcPort, to: &html)
+            writeAddressCell(alert.destIP, port: alert.destPort, to: &html)
+            html.raw("<td>")
             html.text(alert.appProto ?? "")
             html.raw("</td><td>")
             if let techniqueID = alert.techniqueID {
@@ -91,6 +90,24 @@ enum ReportSections {
         }.joined(separator: "; ")
     }
 
+    /// Writes an address cell whose sort key orders addresses numerically: the address bytes in
+    /// hex after a `4` or `6`, so 10.0.0.5 sorts before 10.0.0.48 and IPv4 before IPv6.
+    static func writeAddressCell(_ ip: String?, port: Int?, to html: inout HTMLText) {
+        var sortKey = "x" + (ip ?? "")
+        if let ip, let address = IPAddress(ip) {
+            sortKey = (address.isV4 ? "4" : "6") + address.bytes.map { byte in
+                let digits = String(byte, radix: 16)
+                return byte < 16 ? "0" + digits : digits
+            }.joined()
+            if let port { sortKey += "-" + String(100_000 + port) }
+        }
+        html.raw("<td class=\"address\" data-sort=\"")
+        html.text(sortKey)
+        html.raw("\">")
+        html.text(endpointText(ip, port))
+        html.raw("</td>")
+    }
+
     static func endpointText(_ ip: String?, _ port: Int?) -> String {
         guard let ip else { return "" }
         guard let port else { return ip }
@@ -127,14 +144,18 @@ enum ReportSections {
                 if byConversation[key] == nil { conversations.append(key) }
                 byConversation[key, default: []].append(row)
             }
+            conversations.sort { lhs, rhs in
+                let left = byConversation[lhs]?.first, right = byConversation[rhs]?.first
+                let leftSource = left?.srcIP ?? "", rightSource = right?.srcIP ?? ""
+                if leftSource != rightSource { return CommunicationMap.addressOrder(leftSource, rightSource) }
+                return CommunicationMap.addressOrder(left?.destIP ?? "", right?.destIP ?? "")
+            }
             for key in conversations {
                 let members = byConversation[key] ?? []
                 guard let first = members.first else { continue }
-                html.raw("<tr><td>")
-                html.text(first.srcIP)
-                html.raw("</td><td>")
-                html.text(first.destIP)
-                html.raw("</td>")
+                html.raw("<tr>")
+                writeAddressCell(first.srcIP, port: nil, to: &html)
+                writeAddressCell(first.destIP, port: nil, to: &html)
                 for operationClass in classes {
                     let total = members.filter { $0.operationClass == operationClass }.reduce(0) { $0 + $1.count }
                     let emphasis = total > 0 && operationClass != "read" ? " class=\"active\"" : ""
@@ -160,17 +181,17 @@ enum ReportSections {
         html.raw("<th data-type=\"number\">Alerts</th></tr></thead><tbody>\n")
         for asset in assets {
             let alerts = alertCounts[asset.ip] ?? 0
-            html.raw("<tr\(alerts > 0 ? " class=\"alerted\"" : "")><td>")
-            html.text(asset.ip)
-            html.raw("</td><td>")
+            html.raw("<tr\(alerts > 0 ? " class=\"alerted\"" : "")>")
+            writeAddressCell(asset.ip, port: nil, to: &html)
+            html.raw("<td>")
             html.text(asset.mac ?? "")
             html.raw("</td><td>")
             html.text(asset.vendor ?? "")
             html.raw("</td><td>")
             html.text(asset.roles.joined(separator: ", "))
-            html.raw("</td><td data-sort=\"\(asset.firstSeen.nanoseconds / 1000)\">")
+            html.raw("</td><td class=\"time\" data-sort=\"\(asset.firstSeen.nanoseconds / 1000)\">")
             html.text(reportTime(asset.firstSeen.nanoseconds))
-            html.raw("</td><td data-sort=\"\(asset.lastSeen.nanoseconds / 1000)\">")
+            html.raw("</td><td class=\"time\" data-sort=\"\(asset.lastSeen.nanoseconds / 1000)\">")
             html.text(reportTime(asset.lastSeen.nanoseconds))
             html.raw("</td><td data-sort=\"\(alerts)\">\(alerts)</td></tr>\n")
         }
