@@ -39,6 +39,8 @@ public enum HTMLReport {
         if let runID, runs.isEmpty { throw FindingStoreError.runNotFound(path: store.path, runID: runID) }
         let alerts = try store.alerts(matching: FindingQuery(runID: runID))
         let assets = try store.assets(runID: runID)
+        // NOTE: every conversation is loaded before the map keeps `CommunicationMap.maximumEdges`
+        // of them, which takes seconds and memory when a store holds hundreds of thousands.
         let conversations = try store.conversations(runID: runID)
         let operations = try store.operationCounts(runID: runID)
         let coverage = ReportCoverage(flows: try store.flowCoverage(runID: runID), stats: runs.map(\.stats),
@@ -193,7 +195,7 @@ public enum HTMLReport {
         th[aria-sort="ascending"]::after { content: " \\25B2"; }
         th[aria-sort="descending"]::after { content: " \\25BC"; }
         td code { font-size: 12px; overflow-wrap: anywhere; }
-        td.time, td.address { white-space: nowrap; }
+        td.time, td.address, code.rule { white-space: nowrap; }
         tr.suppressed { opacity: 0.55; }
         tr.alerted td:first-child { border-left: 3px solid var(--alert); }
         td.active { font-weight: 600; color: #8a3b00; }

@@ -19,6 +19,7 @@ struct ReportCoverage {
 
     /// The encrypted share: a stats member `encrypted_share` (a fraction from 0 to 1) when a run
     /// reports one, otherwise the bytes of flows whose protocol the sensor cannot read.
+    // NOTE: no pipeline stage writes `encrypted_share` yet; the name is this report's proposal.
     var encryptedShareText: String {
         if let reported = stats.lazy.compactMap({ JSONText.double($0["encrypted_share"]) }).last {
             return "\(percent(reported)) of traffic (from capture stats)"

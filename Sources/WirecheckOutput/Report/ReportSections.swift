@@ -27,7 +27,7 @@ enum ReportSections {
             html.text(reportTime(alert.time.nanoseconds))
             html.raw("</td><td data-sort=\"\(alert.severity)\"><span class=\"sev sev\(min(max(alert.severity, 1), 3))\">")
             html.text("\(alert.severity) \(severityName)")
-            html.raw("</span>\(alert.suppressed ? " <em>suppressed</em>" : "")</td><td><code>")
+            html.raw("</span>\(alert.suppressed ? " <em>suppressed</em>" : "")</td><td><code class=\"rule\">")
             html.text(alert.rule ?? String(alert.signatureID))
             html.raw("</code><br>")
             html.text(alert.signature)

@@ -36,7 +36,7 @@ public final class FindingStore: EventSink {
 
     let connection: SQLiteConnection
     private var inserts: InsertStatements?
-    private var querySatementCache: [String: SQLiteStatement] = [:]
+    private var queryStatementCache: [String: SQLiteStatement] = [:]
     private var sourceNames: [String] = []
     private var pendingEvents = 0
     private var batchStartedUptime: UInt64 = 0
@@ -169,7 +169,7 @@ public final class FindingStore: EventSink {
     public func close() throws {
         defer {
             inserts = nil
-            querySatementCache.removeAll()
+            queryStatementCache.removeAll()
             connection.close()
         }
         if inserts != nil { try flush() }
@@ -178,7 +178,7 @@ public final class FindingStore: EventSink {
     /// Drops the connection without committing the open batch, as a killed process would.
     func abandonWithoutCommit() {
         inserts = nil
-        querySatementCache.removeAll()
+        queryStatementCache.removeAll()
         connection.close()
     }
 
@@ -205,12 +205,12 @@ public final class FindingStore: EventSink {
 
     /// Returns a statement prepared once per distinct SQL text (query shapes repeat).
     func cachedStatement(_ sql: String) throws -> SQLiteStatement {
-        if let statement = querySatementCache[sql] {
+        if let statement = queryStatementCache[sql] {
             statement.reset()
             return statement
         }
         let statement = try connection.prepare(sql)
-        querySatementCache[sql] = statement
+        queryStatementCache[sql] = statement
         return statement
     }
 
@@ -277,7 +277,9 @@ public final class FindingStore: EventSink {
     }
 }
 
-/// One asset as the writer tracks it; the writer's copy is authoritative while the store is open.
+/// One asset as the writer tracks it. The writer's copy is authoritative while the store is open.
+// NOTE: two processes writing one store would overwrite each other's asset rows, because each
+// writes its whole in-memory copy. Run one writer per store.
 struct AssetState: Equatable {
     var mac: String?
     var vendor: String?
