@@ -249,4 +249,45 @@ import WirecheckCore
         #expect(!dump.1.contains("Uncaught"), "JavaScript error: \(dump.1)")
         #expect(!dump.1.contains("Content Security Policy"), "CSP violation: \(dump.1)")
     }
+
+    /// Clicks the severity header twice and sets the filters from a script appended to the page,
+    /// then reads the outcome Chromium wrote into the DOM.
+    @Test(.enabled(if: HTMLReportTests.executablePath("chromium") != nil, "chromium is not on PATH"))
+    func chromiumSortsAndFilters() throws {
+        let chromium = try #require(HTMLReportTests.executablePath("chromium"))
+        let store = try StoreFixtures.populatedStore(path: StoreFixtures.temporaryPath("sorting.db"))
+        let directory = URL(fileURLWithPath: StoreFixtures.temporaryPath("page")).deletingLastPathComponent()
+        let pagePath = directory.appendingPathComponent("sorting.html").path
+        let probe = """
+            <script>
+            (function () {
+              var table = document.getElementById("alerts-table");
+              var rows = function () { return Array.prototype.slice.call(table.tBodies[0].rows); };
+              var header = table.tHead.rows[0].cells[1];
+              header.click();
+              var ascending = rows()[0].getAttribute("data-severity");
+              header.click();
+              var descending = rows()[0].getAttribute("data-severity");
+              var severity = document.querySelector("select[data-severity-filter]");
+              severity.value = "1";
+              severity.dispatchEvent(new Event("change"));
+              var highOnly = rows().filter(function (row) { return !row.hidden; }).length;
+              severity.value = "3";
+              var text = document.querySelector("input[data-filter]");
+              text.value = "cold restart";
+              text.dispatchEvent(new Event("input"));
+              var matching = rows().filter(function (row) { return !row.hidden; }).length;
+              document.body.setAttribute("data-probe", [ascending, descending, highOnly, matching].join(","));
+            }());
+            </script>
+            """
+        let page = try HTMLReport.render(store: store).replacingOccurrences(of: "</body>", with: probe + "</body>")
+        try page.write(toFile: pagePath, atomically: true, encoding: .utf8)
+
+        let dump = try #require(try HTMLReportTests.runChromium(chromium, [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--user-data-dir=\(directory.appendingPathComponent("profile").path)", "--dump-dom", "file://\(pagePath)",
+        ]))
+        #expect(dump.0.contains("data-probe=\"1,3,1,1\""), "probe result missing: \(dump.0.suffix(300))")
+    }
 }
