@@ -10,7 +10,8 @@ import WirecheckCore
 ///
 /// Writes are batched: `emit` opens a transaction and commits it after `batchSize` events or
 /// `batchInterval` seconds of wall time, whichever comes first, so a crash loses at most the
-/// last uncommitted batch. The file uses WAL journaling, so other connections can read committed
+/// last uncommitted batch. The time is checked only when an event arrives, so a live capture
+/// that goes quiet should call `flush()` from its own timer. The file uses WAL journaling, so other connections can read committed
 /// batches while a run is being written. Not thread-safe: call it from one thread.
 public final class FindingStore: EventSink {
     public enum AccessMode: Sendable {
