@@ -4,9 +4,18 @@ import WirecheckOutput
 extension Analyzer {
     /// Emits the run's `stats` event: packet, flow and event counters, and what was skipped.
     public func emitStatistics(summary: RunSummary) {
+        router.emit(Event(eventType: "stats", timestamp: summary.lastTimestamp ?? .zero,
+                          body: ["stats": .object(statisticsObject(summary: summary))]))
+    }
+
+    /// The run's counters as the `stats` member of the stats event, also kept by the store.
+    public func statisticsObject(summary: RunSummary) -> JSONObject {
         let flowStatistics = flowTable.statistics
         var capture: JSONObject = ["packets": .int(summary.packets), "bytes": .int(summary.bytes)]
-        if let drops = summary.kernelDrops { capture.set("kernel_drops", .int(drops)) }
+        if let drops = summary.kernelDrops {
+            capture.set("kernel_drops", .int(drops))
+            capture.set("kernel_packets", .int(summary.packets + drops))
+        }
         capture.set("timestamps_backwards", .int(timestampsBackwards))
         capture.set("undecoded", .int(undecodedPackets))
         var flows: JSONObject = [
@@ -38,7 +47,9 @@ extension Analyzer {
         for (reason, count) in summary.skipped {
             skipped.set(reason, .int(count))
         }
+        let share = summary.payloadBytes > 0 ? Double(summary.encryptedBytes) / Double(summary.payloadBytes) : 0
         let stats: JSONObject = [
+            "encrypted_share": .double(share),
             "capture": .object(capture),
             "flows": .object(flows),
             "app_proto": .object(appProtocols),
@@ -48,6 +59,6 @@ extension Analyzer {
             "skipped": .object(skipped),
             "warnings": .array(summary.warnings.map { .string($0) }),
         ]
-        router.emit(Event(eventType: "stats", timestamp: summary.lastTimestamp ?? .zero, body: ["stats": .object(stats)]))
+        return stats
     }
 }

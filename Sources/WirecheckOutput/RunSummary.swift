@@ -52,6 +52,7 @@ public struct RunSummary {
     public var kernelDrops: UInt64?
     public var eveOutput: String?
     public var eveEvents: UInt64 = 0
+    public var reportOutput: String?
 
     public init() {}
 }
@@ -124,6 +125,9 @@ public enum SummaryFormatter {
         if let eve = summary.eveOutput {
             lines.append("")
             lines.append("EVE output: \(eve) (\(summary.eveEvents) events)")
+        }
+        if let report = summary.reportOutput {
+            lines.append("HTML report: \(report)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

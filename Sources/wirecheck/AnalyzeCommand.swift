@@ -34,6 +34,9 @@ struct AnalyzeCommand {
                               (made by 'wirecheck learn')
       --learn-first DURATION  learn a baseline from the first DURATION of the input (600, 90s,
                               10m, 2h) and raise deviations from it on the rest
+      --store, --store=PATH   also keep every finding in the SQLite store PATH (default
+                              wirecheck.db in the working directory); runs accumulate
+      --report FILE           write a self-contained HTML report of this run to FILE
       --quiet                 do not print the summary
       -h, --help              show this help
 
@@ -48,6 +51,8 @@ struct AnalyzeCommand {
     var quiet = false
     var hostEventPaths: [String] = []
     var baselinePath: String?
+    var storePath: String?
+    var reportPath: String?
     var learnFirst: Double?
     /// Set by `wirecheck learn`: the baseline file to extend and save instead of detecting.
     var learnInto: String?
@@ -67,6 +72,8 @@ struct AnalyzeCommand {
             case "--host-events": hostEventPaths.append(try cursor.value(for: option))
             case "--clock-skew": options.clockSkewTolerance = try cursor.seconds(for: option)
             case "--baseline": baselinePath = try cursor.value(for: option)
+            case "--store": storePath = cursor.takeAttachedValue() ?? "wirecheck.db"
+            case "--report": reportPath = try cursor.value(for: option)
             case "--learn-first":
                 let text = try cursor.value(for: option)
                 guard let seconds = LearnThenDetect.parseDuration(text), seconds > 0 else {
@@ -149,7 +156,33 @@ struct AnalyzeCommand {
             printError("\(error)")
             return 1
         }
+        // A report needs a store; without --store the run uses a temporary one.
+        var temporaryStore: String?
+        if reportPath != nil && storePath == nil {
+            temporaryStore = NSTemporaryDirectory() + "wirecheck-report-\(getpid()).db"
+        }
+        var store: FindingStore?
+        if let path = storePath ?? temporaryStore {
+            do {
+                let opened = try FindingStore(path: path)
+                try opened.beginRun(sources: sources.names)
+                store = opened
+                outputs.append(opened)
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
+        defer {
+            if let temporaryStore {
+                for suffix in ["", "-wal", "-shm"] { unlink(temporaryStore + suffix) }
+            }
+        }
+
         let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
+        let progress = isatty(STDERR_FILENO) == 1 && interface == nil && !quiet
+            ? ProgressReporter(totalBytes: input.progress.totalBytes > 0 ? input.progress.totalBytes : nil) : nil
+        var packetsSinceProgress = 0
         if interface == nil {
             for name in sources.names where name != "-" {
                 do {
@@ -169,20 +202,33 @@ struct AnalyzeCommand {
         var lastFlush = time(nil)
         input.run({ packet in
             analyzer.process(packet)
+            if let progress {
+                packetsSinceProgress += 1
+                if packetsSinceProgress >= 4096 {
+                    packetsSinceProgress = 0
+                    progress.update(bytesRead: input.progress.bytesRead, packets: Int64(analyzer.packets),
+                                    alerts: Int64(analyzer.tally.alertTotal))
+                }
+            }
             if isLive {
                 let now = time(nil)
                 if now != lastFlush {
                     lastFlush = now
                     eveWriter?.flush()
+                    try? store?.flush()
                     if let liveDuration, Double(now - wallStart) >= liveDuration { input.stop() }
                 }
             }
         }, idle: { now in
             analyzer.housekeep(now: now)
             if let liveDuration, Double(time(nil) - wallStart) >= liveDuration { input.stop() }
-            if isLive { eveWriter?.flush() }
+            if isLive {
+                eveWriter?.flush()
+                try? store?.flush()
+            }
         })
         analyzer.finish()
+        progress?.finish()
 
         var summary = RunSummary()
         analyzer.summarize(into: &summary)
@@ -198,8 +244,28 @@ struct AnalyzeCommand {
         if statistics.filteredOut > 0 {
             summary.skipped.append(("packets not matching the filter '\(captureOptions.filter ?? "")'", statistics.filteredOut))
         }
-        if let eveWriter {
+        if eveWriter != nil || store != nil {
             analyzer.emitStatistics(summary: summary)
+        }
+        if let store {
+            do {
+                let runID = store.currentRunID
+                try store.finishRun(stats: analyzer.statisticsObject(summary: summary))
+                if store.failedEventCount > 0 {
+                    printError("\(store.failedEventCount) events could not be stored in \(storePath ?? "the store"): \(store.lastError.map { "\($0)" } ?? "unknown error")")
+                }
+                if let reportPath {
+                    let html = try HTMLReport.render(store: store, runID: runID)
+                    try html.write(toFile: reportPath, atomically: true, encoding: .utf8)
+                    summary.reportOutput = reportPath
+                }
+                try store.close()
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
+        if let eveWriter {
             eveWriter.close()
             summary.eveOutput = eveWriter.path
             summary.eveEvents = eveWriter.eventsWritten

@@ -11,6 +11,8 @@ Commands:
   analyze    analyse capture files or a live interface and report anomalies and alerts
   learn      learn the plant's normal communication into a baseline file
   baseline   show a baseline as tables, or diff two baselines
+  query      list alerts, flows or anomalies kept in a findings store
+  report     write the HTML report of a findings store
   catalog    list every anomaly and alert Wirecheck can raise (--markdown for the docs page)
   version    print the version
   help       show this help, or 'wirecheck help COMMAND' for a command's options
@@ -30,6 +32,10 @@ func runCommand(_ arguments: [String]) -> Int32 {
             return try LearnCommand(arguments: rest).run()
         case "baseline":
             return try BaselineCommand(arguments: rest).run()
+        case "query":
+            return try QueryCommand(arguments: rest).run()
+        case "report":
+            return try ReportCommand(arguments: rest).run()
         case "catalog":
             return try CatalogCommand(arguments: rest).run()
         case "version", "--version":
@@ -41,11 +47,13 @@ func runCommand(_ arguments: [String]) -> Int32 {
             case "learn": print(LearnCommand.usage)
             case "baseline": print(BaselineCommand.usage)
             case "catalog": print(CatalogCommand.usage)
+            case "query": print(QueryCommand.usage)
+            case "report": print(ReportCommand.usage)
             default: print(generalUsage)
             }
             return 0
         default:
-            throw UsageError("unknown command '\(command)'; the commands are analyze, learn, baseline, catalog, version and help")
+            throw UsageError("unknown command '\(command)'; the commands are analyze, learn, baseline, query, report, catalog, version and help")
         }
     } catch let help as HelpRequested {
         print(help.text)

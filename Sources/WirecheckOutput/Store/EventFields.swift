@@ -55,7 +55,9 @@ struct EventFields {
     }
 
     /// Reads the run's packet count from a Suricata-style stats object (`decoder.pkts`).
+    /// The run's packet count: Wirecheck's `capture.packets`, or Suricata's `decoder.pkts`.
     static func packetCount(stats: JSONObject) -> Int64? {
+        if case .object(let capture)? = stats["capture"], let packets = JSONText.int(capture["packets"]) { return packets }
         guard case .object(let decoder)? = stats["decoder"] else { return nil }
         return JSONText.int(decoder["pkts"])
     }
