@@ -90,7 +90,7 @@ public final class ApplicationLayer {
         }
         guard let parser = state.parser else { return }
         prepareContext(flow, timestamp: timestamp, packet: packet, transport: .udp)
-        _ = parser.parse(payload, direction: direction, context: context)
+        _ = parser.parse(payload, direction: state.parserDirection(direction), context: context)
     }
 
     /// Reports what the flow leaves open: unidentified bytes on an ICS port and, through the
@@ -136,9 +136,13 @@ public final class ApplicationLayer {
         var firstMatch: ApplicationProtocol.Type?
         var clientPortMatch: ApplicationProtocol.Type?
         for type in protocols {
-            switch type.probe(bytes, direction: direction, transport: transport) {
+            // The side on the protocol's registered port is its server, whichever side opened
+            // the flow, so a probe that checks requests and responses sees them the right way.
+            let registered = type.registeredPorts[transport]
+            let swapped = registered?.contains(flow.srcPort) == true && registered?.contains(flow.destPort) != true
+            switch type.probe(bytes, direction: swapped ? direction.reversed : direction, transport: transport) {
             case .match:
-                let ports = type.registeredPorts[transport]
+                let ports = registered
                 if ports?.contains(flow.destPort) == true { return .registered(type) }
                 if clientPortMatch == nil, ports?.contains(flow.srcPort) == true { clientPortMatch = type }
                 if firstMatch == nil { firstMatch = type }
@@ -219,6 +223,8 @@ public final class ApplicationLayer {
     }
 
     private func identify(_ flow: Flow, state: FlowApplicationState, as type: ApplicationProtocol.Type, timestamp: Timestamp) {
+        let ports = type.registeredPorts[state.transport] ?? []
+        state.swapsDirections = !ports.contains(flow.context.destPort) && ports.contains(flow.context.srcPort)
         state.protocolName = type.name
         state.parser = type.makeParser(transport: state.transport)
         flow.appProto = type.name
@@ -246,7 +252,7 @@ public final class ApplicationLayer {
             state[direction] = DirectionState(bytesSeen: buffered.bytesSeen)
             prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
             if buffered.droppedBeforeBuffer > 0 {
-                parser.gap(direction: direction, length: buffered.droppedBeforeBuffer, context: context)
+                parser.gap(direction: state.parserDirection(direction), length: buffered.droppedBeforeBuffer, context: context)
             }
             if !buffered.bytes.isEmpty {
                 buffered.bytes.withUnsafeBytes {
@@ -260,7 +266,7 @@ public final class ApplicationLayer {
             if buffered.droppedAfterBuffer > 0 {
                 state[direction].removeAll()
                 prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
-                parser.gap(direction: direction, length: buffered.droppedAfterBuffer, context: context)
+                parser.gap(direction: state.parserDirection(direction), length: buffered.droppedAfterBuffer, context: context)
             }
         }
     }
@@ -284,7 +290,7 @@ public final class ApplicationLayer {
             }
         }
         if state[direction].bytes.isEmpty {
-            let consumed = clamp(parser.parse(bytes, direction: direction, context: context), to: bytes.count)
+            let consumed = clamp(parser.parse(bytes, direction: state.parserDirection(direction), context: context), to: bytes.count)
             if consumed < bytes.count {
                 state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
                 state[direction].packets = Self.packets(context.bufferPackets, after: consumed)
@@ -295,7 +301,7 @@ public final class ApplicationLayer {
             state[direction].bytes = []
             pending.append(contentsOf: bytes)
             let consumed = pending.withUnsafeBytes {
-                clamp(parser.parse($0, direction: direction, context: context), to: $0.count)
+                clamp(parser.parse($0, direction: state.parserDirection(direction), context: context), to: $0.count)
             }
             pending.removeFirst(consumed)
             state[direction].bytes = pending
@@ -332,7 +338,7 @@ public final class ApplicationLayer {
             return
         }
         state[direction].removeAll()
-        parser.gap(direction: direction, length: bufferedCount, context: context)
+        parser.gap(direction: state.parserDirection(direction), length: bufferedCount, context: context)
     }
 
     private func handleGap(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection, length: Int,
@@ -350,7 +356,7 @@ public final class ApplicationLayer {
         let lost = state[direction].bytes.count + max(0, length)
         state[direction].removeAll()
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: state.transport)
-        parser.gap(direction: direction, length: lost, context: context)
+        parser.gap(direction: state.parserDirection(direction), length: lost, context: context)
     }
 
     // MARK: - Port findings
@@ -413,7 +419,8 @@ public final class ApplicationLayer {
     }
 
     private func prepareContext(_ flow: Flow, timestamp: Timestamp, packet: PacketReference, transport: Transport) {
-        context.flow = flow.context
+        let swapped = (flow.application as? FlowApplicationState)?.swapsDirections == true
+        context.flow = swapped ? flow.context.reversed : flow.context
         context.timestamp = timestamp
         context.packet = packet
         context.bufferPackets.removeAll(keepingCapacity: true)
@@ -488,6 +495,15 @@ final class FlowApplicationState {
     var reportedOverflow = false
     var reportedParseError = false
     var isClosed = false
+    /// True when the flow's client port, not its server port, is the protocol's registered
+    /// port: the side on the registered port is the protocol's server (a Modbus device that
+    /// opened the TCP connection, a mid-stream pickup oriented the wrong way), so the parser
+    /// gets each direction and the flow's endpoints reversed.
+    var swapsDirections = false
+
+    func parserDirection(_ direction: StreamDirection) -> StreamDirection {
+        swapsDirections ? direction.reversed : direction
+    }
 
     init(transport: Transport, lastPacket: PacketReference) {
         self.transport = transport

@@ -31,7 +31,10 @@ public enum ModbusProtocol: ApplicationProtocol {
 
         let pdu = ModbusPDU(UnsafeRawBufferPointer(rebasing: bytes[ModbusFrame.headerSize..<frameSize]))
         if isException {
-            guard pdu.count == 2, let code = pdu.u8(1), ModbusFunctionCodes.exceptionCodes[code] != nil else { return .noMatch }
+            // An exception PDU is two bytes; a longer one still frames as Modbus when it fills
+            // the segment exactly, and the parser reports the length.
+            let lengthFits = pdu.count == 2 || (pdu.count > 2 && bytes.count == frameSize)
+            guard lengthFits, let code = pdu.u8(1), ModbusFunctionCodes.exceptionCodes[code] != nil else { return .noMatch }
         } else if !ModbusPDULayout.fits(pdu, isRequest: direction == .toServer) {
             return .noMatch
         }
