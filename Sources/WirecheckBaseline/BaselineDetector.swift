@@ -17,6 +17,10 @@ public final class BaselineDetector {
     public static let maxNoveltyAlertsPerClient = 20
     /// Intervals the detector's polling-period median is taken over.
     public static let periodWindow = 10
+    /// Smallest change of a polling period, in seconds, that is reported. Back-to-back requests
+    /// a few milliseconds apart jitter with host and network load, and such a change means
+    /// nothing for a process, so sub-50 ms differences never raise an alert.
+    public static let minimumPeriodChange = 0.05
     /// A conversation is silent after this many learned periods without a request ...
     public static let silencePeriods = 5.0
     /// ... and never sooner than this, so a fast poll does not alert on a short pause.
@@ -311,7 +315,7 @@ public final class BaselineDetector {
         scratch.append(contentsOf: tracked.recentIntervals)
         scratch.sort()
         let observedMedian = (scratch[window / 2 - 1] + scratch[window / 2]) / 2
-        let tolerance = max(3 * learnedSpread, 0.1 * learnedMedian)
+        let tolerance = max(3 * learnedSpread, 0.1 * learnedMedian, BaselineDetector.minimumPeriodChange)
         guard abs(observedMedian - learnedMedian) > tolerance,
               markAlerted(.period(conversation.key, tracked.learned?.key ?? OperationKey(operation))) else { return }
         emitPeriodChanged(operation, conversation: conversation, learnedMedian: learnedMedian, learnedSpread: learnedSpread,

@@ -34,6 +34,8 @@ final class ModbusParser: ApplicationParser {
 
     let transport: Transport
     private(set) var pending: [PendingRequest] = []
+    /// True once a response on this flow matched its request.
+    private var hasMatchedResponse = false
     private var anomalyReports: [String: Int] = [:]
     /// Requests that matched an alert rule after its first alert in this flow, per rule, unit
     /// and function code.
@@ -174,9 +176,13 @@ final class ModbusParser: ApplicationParser {
             : decodeResponse(pdu, requestQuantity: matchingQuantity, context: context)
 
         guard let request else {
+            // On a flow picked up mid-stream, responses before the first matched response may
+            // answer requests sent before the capture started, so they are not unsolicited.
+            if !(context.isMidstream && !hasMatchedResponse) {
             report(ModbusCatalogue.unsolicitedResponse,
                    "\(server) sent a Modbus \(ModbusFunctionCodes.name(baseCode)) response (transaction \(transactionID), unit \(unitID)) that matches no request from \(context.flow.srcIP).",
                    context, ["transaction_id": .int(transactionID), "unit_id": .int(unitID)])
+            }
             var record: JSONObject = [
                 "transaction_id": .int(transactionID),
                 "unit_id": .int(unitID),
@@ -189,6 +195,7 @@ final class ModbusParser: ApplicationParser {
                                 message: "\(server) sent a Modbus \(ModbusFunctionCodes.name(baseCode)) response (fc \(baseCode)) from unit \(unitID) to \(context.flow.srcIP) with no matching request.")
             return
         }
+        hasMatchedResponse = true
         emitTransaction(request, response: response, responsePackets: packets, context: context)
     }
 
