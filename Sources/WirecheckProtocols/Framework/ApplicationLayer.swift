@@ -370,6 +370,9 @@ public final class ApplicationLayer {
         let hosts = "\(flow.context.srcIP) and \(flow.context.destIP)"
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: transport)
         var details: JSONObject = ["port": .int(port), "app_proto": .string(protocolName)]
+        if protocolName != TLSProtocol.name {
+            reportCleartextOnTLSPort(flow, state: state, what: displayName, timestamp: timestamp)
+        }
 
         if let portProtocols, !portProtocols.contains(protocolName) {
             let expected = portProtocols.sorted().joined(separator: " or ")
@@ -388,9 +391,23 @@ public final class ApplicationLayer {
         }
     }
 
+    /// Raises `tls.cleartext_on_tls_port` once per flow when a port that should only carry TLS
+    /// (HTTPS, OPC UA over TLS, Modbus/TCP Security, MQTT over TLS) carries something else.
+    private func reportCleartextOnTLSPort(_ flow: Flow, state: FlowApplicationState, what: String, timestamp: Timestamp) {
+        let port = flow.context.destPort
+        guard state.transport == .tcp, !state.reportedCleartext, TLSProtocol.cleartextCheckedPorts.contains(port) else { return }
+        state.reportedCleartext = true
+        prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
+        context.alert(TLSCatalogue.cleartextOnTLSPort,
+                      message: "\(flow.context.srcIP) and \(flow.context.destIP) exchange \(what) in cleartext on TCP port \(port), which should carry only TLS.",
+                      details: ["port": .int(port)])
+    }
+
     private func reportUnidentified(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection,
                                     sample: UnsafeRawBufferPointer, timestamp: Timestamp) {
         guard !state.reportedUnidentified else { return }
+        reportCleartextOnTLSPort(flow, state: state, what: "bytes that are not TLS (\(hexPrefix(sample, count: 8)))",
+                                 timestamp: timestamp)
         let transport = state.transport
         let port = ports.servicePort(source: flow.context.srcPort, destination: flow.context.destPort, transport: transport)
         guard let portProtocols = ports.protocols(on: port, transport: transport) else { return }
@@ -492,6 +509,7 @@ final class FlowApplicationState {
     var toServer = DirectionState()
     var toClient = DirectionState()
     var reportedUnidentified = false
+    var reportedCleartext = false
     var reportedOverflow = false
     var reportedParseError = false
     var isClosed = false
