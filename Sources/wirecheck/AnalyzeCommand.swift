@@ -229,6 +229,7 @@ struct AnalyzeCommand {
         })
         analyzer.finish()
         progress?.finish()
+        let learnedBaseline = learnInto != nil ? analyzer.learnedBaseline() : nil
 
         var summary = RunSummary()
         analyzer.summarize(into: &summary)
@@ -255,7 +256,14 @@ struct AnalyzeCommand {
                     printError("\(store.failedEventCount) events could not be stored in \(storePath ?? "the store"): \(store.lastError.map { "\($0)" } ?? "unknown error")")
                 }
                 if let reportPath {
-                    let html = try HTMLReport.render(store: store, runID: runID)
+                    var inputs = HTMLReportInputs()
+                    switch options.baseline {
+                    case .detect(let baseline), .learn(let baseline), .learnFirst(_, let baseline):
+                        inputs.baseline = BaselineReviewView.entries(learnedBaseline ?? baseline)
+                    case .none:
+                        break
+                    }
+                    let html = try HTMLReport.render(store: store, runID: runID, inputs: inputs)
                     try html.write(toFile: reportPath, atomically: true, encoding: .utf8)
                     summary.reportOutput = reportPath
                 }
@@ -276,7 +284,7 @@ struct AnalyzeCommand {
         for warning in input.warnings {
             printError("warning: \(warning)")
         }
-        if let learnInto, let baseline = analyzer.learnedBaseline() {
+        if let learnInto, let baseline = learnedBaseline {
             do {
                 try baseline.save(to: learnInto)
                 print("Baseline saved to \(learnInto): \(baseline.assets.count) assets, \(baseline.conversations.count) conversations; review it with 'wirecheck baseline show \(learnInto)'")
