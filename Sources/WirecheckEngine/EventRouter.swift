@@ -13,6 +13,7 @@ final class EventRouter: EventSink {
     var hostEnricher: HostEnricher?
     /// Marks alerts and anomalies that an allow rule or maintenance window covers.
     var suppressor: Suppressor?
+    private let tlsFailures = RepeatedFailureTracker()
 
     init(outputs: [EventSink]) {
         self.outputs = outputs
@@ -35,5 +36,6 @@ final class EventRouter: EventSink {
         }
         tally.emit(event)
         for output in outputs { output.emit(event) }
+        if let pattern = tlsFailures.observe(event) { emit(pattern) }
     }
 }

@@ -74,6 +74,13 @@ public enum TLSCatalogue: EventCatalogue {
         category: "Protocol", severity: 2, technique: .commonlyUsedPort,
         summary: "A flow on a port reserved for TLS (443, 4843, 802, 8883) carries bytes that are not TLS, so the protocol runs unprotected or the port hides another service.")
 
+    /// Raised by the engine, which sees every flow, when handshakes between the same client and
+    /// server keep failing.
+    public static let repeatedHandshakeFailure = AlertDefinition(
+        "tls.repeated_handshake_failure", signatureID: 3013, signature: "Repeated TLS handshake failures between the same hosts",
+        category: "Protocol", severity: 2, technique: .networkConnectionEnumeration,
+        summary: "Several TLS handshakes from one client to one server port ended without completing or with a fatal server alert: version or cipher probing, a scanner, or a client the server rejects.")
+
     public static var anomalies: [AnomalyDefinition] {
         [invalidRecord, invalidHandshake, handshakeTooLong, certificateInvalid]
     }
@@ -81,6 +88,6 @@ public enum TLSCatalogue: EventCatalogue {
     public static var alerts: [AlertDefinition] {
         [deprecatedVersion, weakCipherOffered, weakCipherChosen, certificateExpired, certificateNotYetValid,
          certificateSelfSigned, certificateShortKey, certificateSHA1Signature, certificateMD5Signature, sniMismatch,
-         handshakeIncomplete, serverAlert, cleartextOnTLSPort]
+         handshakeIncomplete, serverAlert, cleartextOnTLSPort, repeatedHandshakeFailure]
     }
 }
