@@ -5,7 +5,7 @@ public enum IPProtocolNumber {
     public static let udp: UInt8 = 17
     public static let icmpv6: UInt8 = 58
 
-    /// The name EVE uses in `proto` (`TCP`, `UDP`, `ICMP`, `IPv6-ICMP`), or the number.
+    /// Returns the name EVE uses in `proto` (`TCP`, `UDP`, `ICMP`, `IPv6-ICMP`), or the number.
     public static func name(_ number: UInt8) -> String {
         switch number {
         case icmp: return "ICMP"
@@ -22,7 +22,7 @@ public enum IPProtocolNumber {
 }
 
 /// The flow fields that every flow-bound event carries, oriented from the flow's originator
-/// (`src`) to its responder (`dest`) unless an event says otherwise.
+/// (`src`) to its responder (`dest`) unless an event states otherwise.
 public struct FlowContext: Hashable, Sendable {
     public var flowID: UInt64
     public var communityID: String

@@ -11,7 +11,7 @@ import WirecheckProtocols
 public struct AnalysisOptions {
     public var flows = FlowConfiguration()
     public var verifyChecksums = true
-    /// How often, in seconds of packet time, idle flows and fragments are expired.
+    /// Interval between expiries of idle flows and fragments, in seconds of packet time.
     public var housekeepingInterval: Double = 1
     /// Process and connection records to join to flows (`--host-events`), if any.
     public var hostTelemetry: HostTelemetryLoad?
@@ -144,7 +144,7 @@ public final class Analyzer {
         try baselineStage?.addCapture(path: path)
     }
 
-    /// The baseline learned in `.learn` mode, after `finish()`.
+    /// Returns the baseline learned in `.learn` mode; call after `finish()`.
     public func learnedBaseline() -> Baseline? {
         baselineStage?.learnedBaseline()
     }

@@ -4,7 +4,7 @@ import WirecheckDecoding
 import WirecheckFlows
 import WirecheckProtocols
 
-/// What a run does with the communication baseline.
+/// The run's use of the communication baseline.
 public enum BaselineMode {
     /// No baseline: only conformance findings and standalone alerts.
     case none
@@ -74,7 +74,7 @@ final class BaselineStage {
         learnThenDetect?.finish(at: time)
     }
 
-    /// The learned baseline, complete, for `wirecheck learn` to save.
+    /// Completes and returns the learned baseline, for `wirecheck learn` to save.
     func learnedBaseline() -> Baseline? {
         learner?.finish()
     }

@@ -8,7 +8,7 @@ extension Analyzer {
                           body: ["stats": .object(statisticsObject(summary: summary))]))
     }
 
-    /// The run's counters as the `stats` member of the stats event, also kept by the store.
+    /// Builds the run's counters: the `stats` member of the stats event, which the store also keeps.
     public func statisticsObject(summary: RunSummary) -> JSONObject {
         let flowStatistics = flowTable.statistics
         var capture: JSONObject = ["packets": .int(summary.packets), "bytes": .int(summary.bytes)]

@@ -311,7 +311,7 @@ func printError(_ message: String) {
 }
 
 extension AnalyzeCommand {
-    /// The baseline mode from the options: learn into a file, detect against one, learn first.
+    /// Returns the baseline mode the options ask for: learn into a file, detect against one, or learn first.
     func baselineMode() throws -> BaselineMode {
         if let learnInto {
             let existing = FileManager.default.fileExists(atPath: learnInto) ? try Baseline.load(path: learnInto) : Baseline()

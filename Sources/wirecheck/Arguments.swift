@@ -42,7 +42,7 @@ struct ArgumentCursor {
         return nil
     }
 
-    /// The value given as `--option=value` to the option just returned, if any. Options with an
+    /// Returns the value given as `--option=value` to the option just returned, if any. Options with an
     /// optional value take it only in this form, so a following capture path is never swallowed.
     mutating func takeAttachedValue() -> String? {
         guard attachedValuePending else { return nil }
@@ -52,7 +52,7 @@ struct ArgumentCursor {
         return value
     }
 
-    /// The value that follows `option`.
+    /// Returns the value that follows `option`.
     mutating func value(for option: String) throws -> String {
         guard index < arguments.count else {
             throw UsageError("option \(option) needs a value")
