@@ -97,6 +97,7 @@ public final class Analyzer {
         if let last = lastTimestamp, packet.timestamp < last { timestampsBackwards += 1 }
         lastTimestamp = packet.timestamp
         housekeep(now: packet.timestamp)
+        flowTable.noteSourceStart(packet.reference.source, at: packet.timestamp)
 
         guard decoder.decode(packet, into: &decoded) else {
             undecodedPackets += 1

@@ -14,7 +14,9 @@ final class TalkerTable {
     func record(_ flow: Flow) {
         let bytes = flow.bytesToServer + flow.bytesToClient
         let packets = flow.packetsToServer + flow.packetsToClient
-        for address in [flow.context.srcIP, flow.context.destIP] {
+        // A flow between two sockets of one host (loopback) counts once for that host.
+        let addresses = flow.context.srcIP == flow.context.destIP ? [flow.context.srcIP] : [flow.context.srcIP, flow.context.destIP]
+        for address in addresses {
             if var talker = hosts[address] {
                 talker.bytes += bytes
                 talker.packets += packets

@@ -17,6 +17,9 @@ public final class FlowTable {
     let reassemblyBudget: ReassemblyBudget
     /// Time of the first packet of the input, which opens the mid-stream grace window.
     var firstPacketTime: Timestamp?
+    /// Time of the first flow-creating packet of each capture source.
+    var sourceStartTimes: [UInt16: Timestamp] = [:]
+    private var lastNotedSource: UInt16 = 0
     var lastExpirySecond: Int64 = .min
     var flowLimitReported = false
 
@@ -44,6 +47,7 @@ public final class FlowTable {
         }
         let now = packet.timestamp
         if firstPacketTime == nil { firstPacketTime = now }
+        noteSourceStart(packet.reference.source, at: now)
         if now.seconds != lastExpirySecond { expire(now: now) }
 
         let (key, fromA) = FlowKey.make(packet)
@@ -165,7 +169,7 @@ public final class FlowTable {
             flow.timeoutClass = .tcpShort
             statistics.tcpFlows += 1
             let isSyn = packet.tcp.map { $0.flags.contains(.syn) && !$0.flags.contains(.ack) } ?? false
-            if !isSyn && isWithinMidstreamGrace(packet.timestamp) {
+            if !isSyn && isWithinMidstreamGrace(packet) {
                 flow.isMidstream = true
                 statistics.midstreamPickups += 1
             }
@@ -188,9 +192,21 @@ public final class FlowTable {
         return flow
     }
 
-    func isWithinMidstreamGrace(_ timestamp: Timestamp) -> Bool {
-        guard let first = firstPacketTime else { return true }
-        return timestamp.interval(since: first) <= configuration.midstreamGrace
+    /// Whether a flow starting with `packet` began within the grace window after the start of
+    /// the packet's own capture source: when several files are merged, each file starts its own
+    /// window, because connections were already open when each capture began.
+    func isWithinMidstreamGrace(_ packet: DecodedPacket) -> Bool {
+        let first = sourceStartTimes[packet.reference.source] ?? packet.timestamp
+        return packet.timestamp.interval(since: first) <= configuration.midstreamGrace
+    }
+
+    /// Records the first packet time of a capture source. The engine also calls this for packets
+    /// that never reach the flow table (ARP, undecodable frames), so the grace window starts at
+    /// the capture's first packet. Costs one comparison per packet while the source is unchanged.
+    public func noteSourceStart(_ source: UInt16, at time: Timestamp) {
+        guard source != lastNotedSource || sourceStartTimes.isEmpty else { return }
+        lastNotedSource = source
+        if sourceStartTimes[source] == nil { sourceStartTimes[source] = time }
     }
 
     /// Decides whether the sender of a flow's first packet is the responder: the SYN-ACK's sender

@@ -6,6 +6,8 @@ public final class EventTally: EventSink {
     public private(set) var byEventType: [String: UInt64] = [:]
     public private(set) var anomalies: [String: UInt64] = [:]
     public private(set) var alerts: [String: AlertCount] = [:]
+    /// Alerts and anomalies an allow rule or maintenance window marked `suppressed`.
+    public private(set) var suppressed: UInt64 = 0
 
     public struct AlertCount {
         public var count: UInt64
@@ -17,6 +19,7 @@ public final class EventTally: EventSink {
 
     public func emit(_ event: Event) {
         byEventType[event.eventType, default: 0] += 1
+        if event.body["suppressed"] != nil { suppressed += 1 }
         if event.eventType == "anomaly", let name = event.anomalyName {
             anomalies[name, default: 0] += 1
         } else if event.eventType == "alert", let rule = event.alertRule {

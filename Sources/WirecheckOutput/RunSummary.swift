@@ -81,7 +81,8 @@ public enum SummaryFormatter {
             let apps = summary.flowsByAppProto.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             lines.append("Protocols  " + apps.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
-        lines.append("Mid-stream \(summary.midstreamPickups) flows were already in progress when the capture started")
+        let pickups = summary.midstreamPickups == 1 ? "1 flow was" : "\(summary.midstreamPickups) flows were"
+        lines.append("Mid-stream \(pickups) already in progress when the capture started")
         if summary.encryptedFlows > 0 {
             let share = summary.payloadBytes > 0 ? Double(summary.encryptedBytes) / Double(summary.payloadBytes) * 100 : 0
             lines.append("Encrypted  \(summary.encryptedFlows) TLS flows; \(formatBytes(summary.encryptedBytes)) of encrypted records (" + String(format: "%.1f", share) + " % of payload) could not be inspected")
@@ -91,7 +92,9 @@ public enum SummaryFormatter {
         }
 
         lines.append("")
-        lines.append("Alerts: \(tally.alertTotal)")
+        let suppressedNote = tally.suppressed > 0
+            ? " (\(tally.suppressed) alerts and anomalies marked suppressed by allow rules or maintenance windows)" : ""
+        lines.append("Alerts: \(tally.alertTotal)" + suppressedNote)
         let alerts = tally.alerts.sorted { $0.value.severity != $1.value.severity ? $0.value.severity < $1.value.severity : $0.key < $1.key }
         for (rule, count) in alerts {
             lines.append("  \(pad(String(count.count), 6)) sev \(count.severity)  \(pad(rule, 38)) \(count.signature)")

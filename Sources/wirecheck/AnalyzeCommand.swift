@@ -72,7 +72,7 @@ struct AnalyzeCommand {
             case "--host-events": hostEventPaths.append(try cursor.value(for: option))
             case "--clock-skew": options.clockSkewTolerance = try cursor.seconds(for: option)
             case "--baseline": baselinePath = try cursor.value(for: option)
-            case "--store": storePath = cursor.takeAttachedValue() ?? "wirecheck.db"
+            case "--store": storePath = cursor.takeAttachedValue() ?? cursor.takeStorePath() ?? "wirecheck.db"
             case "--report": reportPath = try cursor.value(for: option)
             case "--learn-first":
                 let text = try cursor.value(for: option)
@@ -88,6 +88,9 @@ struct AnalyzeCommand {
         captures = cursor.positionals
         if interface != nil && !captures.isEmpty {
             throw UsageError("give either capture files or -i INTERFACE, not both (got -i \(interface!) and \(captures.joined(separator: " ")))")
+        }
+        for (option, path) in [("--report", reportPath), ("--store", storePath)] {
+            if let path { try AnalyzeCommand.checkWritable(path, option: option) }
         }
         if baselinePath != nil && learnFirst != nil {
             throw UsageError("give either --baseline FILE or --learn-first DURATION, not both")
@@ -264,7 +267,11 @@ struct AnalyzeCommand {
                         break
                     }
                     let html = try HTMLReport.render(store: store, runID: runID, inputs: inputs)
-                    try html.write(toFile: reportPath, atomically: true, encoding: .utf8)
+                    do {
+                        try html.write(toFile: reportPath, atomically: true, encoding: .utf8)
+                    } catch {
+                        throw UsageError("writing the report '\(reportPath)' failed (\(String(cString: strerror(errno)))); choose a writable path with --report")
+                    }
                     summary.reportOutput = reportPath
                 }
                 try store.close()
@@ -283,6 +290,12 @@ struct AnalyzeCommand {
         }
         for warning in input.warnings {
             printError("warning: \(warning)")
+        }
+        if let learnFirst, let first = summary.firstTimestamp, let last = summary.lastTimestamp,
+           last.interval(since: first) <= learnFirst {
+            printError("warning: --learn-first \(Int(learnFirst)) s covers the whole input (\(Int(last.interval(since: first))) s), so nothing was checked against the learned baseline; give a shorter duration")
+        } else if let learnFirst, let first = summary.firstTimestamp {
+            print("Learned the baseline from \(first.iso8601) to \(first.adding(seconds: learnFirst).iso8601) and checked the rest against it.")
         }
         if let learnInto, let baseline = learnedBaseline {
             do {
@@ -324,5 +337,20 @@ extension AnalyzeCommand {
             return .learnFirst(duration: learnFirst, baseline: Baseline())
         }
         return .none
+    }
+}
+
+extension AnalyzeCommand {
+    /// Rejects an output path whose folder is missing or not writable, before any analysis runs.
+    static func checkWritable(_ path: String, option: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let directory = folder.isEmpty ? "." : folder
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw UsageError("invalid value '\(path)' for \(option): folder '\(directory)' not found; create it or choose another path")
+        }
+        guard access(directory, W_OK) == 0 else {
+            throw UsageError("invalid value '\(path)' for \(option): folder '\(directory)' is not writable; choose another path")
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A usage error: a wrong flag, a missing value or a value of the wrong form. The message
 /// names the value; `main` prints it with the usage hint and exits with status 2.
 struct UsageError: Error, CustomStringConvertible {
@@ -50,6 +52,24 @@ struct ArgumentCursor {
         let value = arguments[index]
         index += 1
         return value
+    }
+
+    /// Returns the next argument as a store path when it names one: a file ending in `.db`,
+    /// `.sqlite` or `.sqlite3`, or an existing SQLite file. Otherwise leaves it for the captures.
+    mutating func takeStorePath() -> String? {
+        guard index < arguments.count else { return nil }
+        let candidate = arguments[index]
+        guard !candidate.hasPrefix("-") else { return nil }
+        let lowered = candidate.lowercased()
+        var isStore = [".db", ".sqlite", ".sqlite3"].contains { lowered.hasSuffix($0) }
+        if !isStore, let handle = FileHandle(forReadingAtPath: candidate) {
+            let header = handle.readData(ofLength: 16)
+            try? handle.close()
+            isStore = header.starts(with: Array("SQLite format 3".utf8))
+        }
+        guard isStore else { return nil }
+        index += 1
+        return candidate
     }
 
     /// Returns the value that follows `option`.

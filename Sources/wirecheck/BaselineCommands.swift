@@ -48,6 +48,7 @@ struct LearnCommand {
         guard let baselinePath else {
             throw UsageError("learn needs --baseline FILE: the baseline to create or extend")
         }
+        try AnalyzeCommand.checkWritable(baselinePath, option: "--baseline")
         var analyze = try AnalyzeCommand(arguments: passed + ["--"] + cursor.positionals)
         if analyze.interface != nil && duration == nil {
             throw UsageError("learning from a live interface needs --duration (for example --duration 1h)")

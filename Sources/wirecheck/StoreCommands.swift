@@ -76,6 +76,10 @@ struct QueryCommand {
             }
             try store.close()
             return 0
+        } catch let error as FindingStoreError {
+            printError("\(error)")
+            if case .invalidFilter = error { return 2 }
+            return 1
         } catch {
             printError("\(error)")
             return 1
@@ -108,7 +112,8 @@ struct ReportCommand {
             default: throw UsageError("unknown option '\(option)' for report; run 'wirecheck report --help' for the list")
             }
         }
-        guard output != nil else { throw UsageError("report needs -o FILE: where to write the HTML page") }
+        guard let output else { throw UsageError("report needs -o FILE: where to write the HTML page") }
+        try AnalyzeCommand.checkWritable(output, option: "-o")
         if !cursor.positionals.isEmpty {
             throw UsageError("report takes no arguments, got '\(cursor.positionals.joined(separator: " "))'")
         }
