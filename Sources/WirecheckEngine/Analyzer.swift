@@ -166,6 +166,8 @@ public final class Analyzer {
         summary.encryptedFlows = applicationLayer.tlsFlows
         summary.encryptedBytes = UInt64(applicationLayer.tlsStatistics.encryptedBytes)
         summary.payloadBytes = payloadRouter.payloadBytes
+        summary.streamGaps = payloadRouter.streamGaps
+        summary.streamGapBytes = payloadRouter.streamGapBytes
         if undecodedPackets > 0 {
             summary.skipped.append(("packets whose link or network layer could not be decoded", undecodedPackets))
         }
@@ -192,6 +194,9 @@ final class PayloadRouter: FlowPayloadConsumer {
     private(set) var flowsByAppProto: [String: UInt64] = [:]
     /// Transport payload bytes of ended flows, both directions.
     private(set) var payloadBytes: UInt64 = 0
+    /// Holes in TCP streams (bytes the capture never saw), and their total length.
+    private(set) var streamGaps: UInt64 = 0
+    private(set) var streamGapBytes: UInt64 = 0
 
     let baseline: BaselineStage?
 
@@ -202,6 +207,10 @@ final class PayloadRouter: FlowPayloadConsumer {
     }
 
     func stream(_ flow: Flow, toServer: Bool, chunk: StreamChunk, timestamp: Timestamp) {
+        if case .gap(let length) = chunk {
+            streamGaps += 1
+            streamGapBytes += UInt64(max(0, length))
+        }
         applicationLayer.stream(flow, direction: toServer ? .toServer : .toClient, chunk: chunk, timestamp: timestamp)
     }
 

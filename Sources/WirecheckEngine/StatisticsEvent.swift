@@ -18,6 +18,8 @@ extension Analyzer {
         }
         capture.set("timestamps_backwards", .int(timestampsBackwards))
         capture.set("undecoded", .int(undecodedPackets))
+        capture.set("stream_gaps", .int(summary.streamGaps))
+        capture.set("stream_gap_bytes", .int(summary.streamGapBytes))
         var flows: JSONObject = [
             "created": .int(flowStatistics.flowsCreated),
             "evicted": .int(flowStatistics.flowsEvicted),

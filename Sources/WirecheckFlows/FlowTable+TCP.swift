@@ -328,6 +328,20 @@ extension FlowTable {
         handle(observations, flow: flow, packet: packet)
     }
 
+    /// Lets the reassembler of the acknowledged direction release data held behind a hole that
+    /// the acknowledgement shows the capture lost.
+    func releaseAcknowledged(_ flow: Flow, _ connection: TCPConnection, acknowledgement: UInt32, packet: DecodedPacket,
+                             dataToServer: Bool) {
+        guard let reassembler = dataToServer ? connection.reassemblerToServer : connection.reassemblerToClient,
+              reassembler.bufferedBytes > 0 else { return }
+        let consumer = self.consumer
+        let timestamp = packet.timestamp
+        reassembler.acknowledged(acknowledgement) { chunk in
+            if case .gap = chunk { self.recordHistory(flow, UInt8(ascii: "G"), toServer: dataToServer) }
+            consumer?.stream(flow, toServer: dataToServer, chunk: chunk, timestamp: timestamp)
+        }
+    }
+
     /// Raises the anomalies and alerts for what the reassembler noticed.
     func handle(_ observations: ReassemblyObservations, flow: Flow, packet: DecodedPacket) {
         for (reference, offset) in observations.overlapsWithDifferentData {

@@ -69,6 +69,12 @@ public final class FlowTable {
             if let tcp = packet.tcp, let connection = flow.tcp {
                 let deliver = trackTCP(flow, connection, tcp: tcp, packet: packet, payloadCount: payload.count,
                                        toServer: toServer)
+                // Data the peer acknowledges goes to the parsers before this packet's own bytes,
+                // so a response is never parsed ahead of the request it answers.
+                if tcp.flags.contains(.ack) {
+                    releaseAcknowledged(flow, connection, acknowledgement: tcp.acknowledgement, packet: packet,
+                                        dataToServer: !toServer)
+                }
                 if deliver && payload.count > 0 {
                     deliverStream(flow, connection, tcp: tcp, payload: payload, packet: packet, toServer: toServer)
                 }

@@ -41,6 +41,9 @@ public struct RunSummary {
     public var encryptedBytes: UInt64 = 0
     /// Transport payload bytes of all flows, the base of the encrypted share.
     public var payloadBytes: UInt64 = 0
+    /// Holes in TCP streams: bytes the endpoints exchanged but the capture never saw.
+    public var streamGaps: UInt64 = 0
+    public var streamGapBytes: UInt64 = 0
     public var evictedFlows: UInt64 = 0
     public var topTalkers: [Talker] = []
     /// Host telemetry coverage: files read, attribution share, hosts without telemetry.
@@ -86,6 +89,9 @@ public enum SummaryFormatter {
         if summary.encryptedFlows > 0 {
             let share = summary.payloadBytes > 0 ? Double(summary.encryptedBytes) / Double(summary.payloadBytes) * 100 : 0
             lines.append("Encrypted  \(summary.encryptedFlows) TLS flows; \(formatBytes(summary.encryptedBytes)) of encrypted records (" + String(format: "%.1f", share) + " % of payload) could not be inspected")
+        }
+        if summary.streamGaps > 0 {
+            lines.append("Gaps       \(summary.streamGaps) holes in TCP streams (\(formatBytes(summary.streamGapBytes)) the capture never saw); messages across a hole cannot be parsed")
         }
         if summary.evictedFlows > 0 {
             lines.append("Evicted    \(summary.evictedFlows) flows were ended early because the flow table was full")

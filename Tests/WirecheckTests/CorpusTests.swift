@@ -61,6 +61,9 @@ import WirecheckEngine
         ("tcp-anomaly/sv-tcp-split-handshake-4whs.pcap", "stream.synack_from_originator", true),
         ("tcp-anomaly/sv-tcp-out-of-window-3whs.pcap", "stream.handshake_invalid_ack", true),
         ("tcp-anomaly/sv-tcp-no-evasion-baseline.pcap", "stream.retransmission_different_data", false),
+        // Normal HMI polling captured with hundreds of lost segments: every job and its ack pair up.
+        ("s7comm/wincc-s400-production.pcapng", "applayer.s7comm.ack_without_job", false),
+        ("modbus/iti-modbustcp-big.pcap", "applayer.modbus.unsolicited_response", false),
     ])
     func corpusAnomaly(file: String, anomaly: String, expected: Bool) throws {
         guard let result = try CorpusTests.analyze(file) else { return }

@@ -451,3 +451,28 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
         #expect(budget.historyBytes == 0)
     }
 }
+
+/// An acknowledgement past a hole proves only the capture lost the bytes.
+@Suite struct StreamReassemblerAcknowledgementTests {
+    @Test func ackPastHoleReleasesHeldData() {
+        let log = DeliveryLog()
+        let reassembler = makeReassembler()
+        add(reassembler, 1000, [1, 2, 3], packet: 1, to: log)
+        add(reassembler, 1010, [4, 5], packet: 2, to: log)
+        #expect(log.items == [.data([1, 2, 3], 1)])
+
+        reassembler.acknowledged(1012, deliver: log.receive)
+        #expect(log.items == [.data([1, 2, 3], 1), .gap(7), .data([4, 5], 2)])
+        #expect(reassembler.bufferedBytes == 0)
+    }
+
+    @Test func ackBeforeHoleKeepsWaiting() {
+        let log = DeliveryLog()
+        let reassembler = makeReassembler()
+        add(reassembler, 1000, [1, 2, 3], packet: 1, to: log)
+        add(reassembler, 1010, [4, 5], packet: 2, to: log)
+        reassembler.acknowledged(1003, deliver: log.receive)
+        #expect(log.items == [.data([1, 2, 3], 1)])
+        #expect(reassembler.bufferedBytes == 2)
+    }
+}

@@ -98,6 +98,15 @@ public final class StreamReassembler {
         flushHeld(before: nil, deliver: deliver, observations: &observations)
     }
 
+    /// Releases held data that the peer has already acknowledged. An acknowledgement past a
+    /// hole proves the receiver got the missing bytes and only the capture lost them, so waiting
+    /// for them would only delay what follows; the hole is reported as a `.gap` at once.
+    public func acknowledged(_ acknowledgement: UInt32, deliver: (StreamChunk) -> Void) {
+        guard !held.isEmpty, signedDistance(acknowledgement) > 0 else { return }
+        var observations = ReassemblyObservations()
+        flushHeld(before: acknowledgement, deliver: deliver, observations: &observations)
+    }
+
     /// Gives held bytes back to the budget and frees the history, at flow end. Held bytes are
     /// dropped, so call `flush` first to deliver them.
     public func release() {
