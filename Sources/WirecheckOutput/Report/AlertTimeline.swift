@@ -12,6 +12,16 @@ struct AlertTimeline {
     /// Alert times in nanoseconds with their severity.
     let alerts: [(time: Int64, severity: Int)]
 
+    /// A bin width in the largest whole unit: `1 minute`, `15 minutes`, `6 hours`, `1 week`.
+    static func binLabel(_ minutes: Int64) -> String {
+        let units: [(Int64, String)] = [(10_080, "week"), (1_440, "day"), (60, "hour"), (1, "minute")]
+        for (size, name) in units where minutes % size == 0 {
+            let count = minutes / size
+            return count == 1 ? "1 \(name)" : "\(count) \(name)s"
+        }
+        return "\(minutes) minutes"
+    }
+
     func write(to html: inout HTMLText) {
         guard let first = alerts.map(\.time).min(), let last = alerts.map(\.time).max() else {
             html.raw("<p class=\"empty\">No alerts were raised.</p>\n")
@@ -36,7 +46,7 @@ struct AlertTimeline {
         let plotWidth = AlertTimeline.chartWidth - AlertTimeline.leftMargin - 10
         let plotHeight = AlertTimeline.chartHeight - AlertTimeline.bottomMargin - 10
         let barWidth = plotWidth / Double(counts.count)
-        html.raw("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Alerts per \(binWidth) minutes\" ")
+        html.raw("<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Alerts per \(AlertTimeline.binLabel(binWidth))\" ")
         html.raw("width=\"\(Int(AlertTimeline.chartWidth))\" height=\"\(Int(AlertTimeline.chartHeight))\">\n")
         let baseline = 10 + plotHeight
         html.raw("<line class=\"axis\" x1=\"\(format(AlertTimeline.leftMargin))\" y1=\"\(format(baseline))\" ")
@@ -64,7 +74,7 @@ struct AlertTimeline {
         html.raw("y=\"\(format(AlertTimeline.chartHeight - 6))\" text-anchor=\"end\">")
         html.text(reportTime((startMinute + Int64(counts.count) * binWidth) * minuteNanoseconds))
         html.raw("</text>\n</svg>\n")
-        html.raw("<p class=\"note\">Alerts per \(binWidth) minute\(binWidth == 1 ? "" : "s"); ")
+        html.raw("<p class=\"note\">Alerts per \(AlertTimeline.binLabel(binWidth)); ")
         for severity in 1...3 {
             html.raw("<span class=\"swatch\" style=\"background:\(ReportPalette.severity[severity] ?? "#888")\"></span>")
             html.raw("\(ReportPalette.severityNames[severity] ?? "") ")

@@ -55,6 +55,12 @@ struct EventFields {
     }
 
     /// Reads the run's packet count from a Suricata-style stats object (`decoder.pkts`).
+    /// `flow.pkts_toclient` of a flow event, or nil for other events.
+    static func packetsToClient(_ event: Event) -> Int64? {
+        guard case .object(let flow)? = event.body["flow"] else { return nil }
+        return JSONText.int(flow["pkts_toclient"])
+    }
+
     /// The run's packet count: Wirecheck's `capture.packets`, or Suricata's `decoder.pkts`.
     static func packetCount(stats: JSONObject) -> Int64? {
         if case .object(let capture)? = stats["capture"], let packets = JSONText.int(capture["packets"]) { return packets }

@@ -234,12 +234,21 @@ public final class FindingStore: EventSink {
             let appProto = fields.appProto
             noteAsset(flow.srcIP.description, mac: event.endpoints?.srcMAC, time: time,
                       role: appProto.map { "\($0) client" })
-            noteAsset(flow.destIP.description, mac: event.endpoints?.destMAC, time: time,
-                      role: appProto.map { "\($0) server" })
+            // A responder that never sent a packet (a scanned address, a dead host) is not an
+            // asset seen on the network.
+            if !(event.eventType == "flow" && EventFields.packetsToClient(event) == 0) {
+                noteAsset(flow.destIP.description, mac: event.endpoints?.destMAC, time: time,
+                          role: appProto.map { "\($0) server" })
+            }
         } else if let endpoints = event.endpoints {
-            if let source = endpoints.srcIP { noteAsset(source.description, mac: endpoints.srcMAC, time: time, role: nil) }
+            // An alert's addresses are in dispute (an ARP spoof claims another host's IP), so
+            // its MAC addresses do not update the inventory.
+            let trusted = event.eventType != "alert"
+            if let source = endpoints.srcIP {
+                noteAsset(source.description, mac: trusted ? endpoints.srcMAC : nil, time: time, role: nil)
+            }
             if let destination = endpoints.destIP {
-                noteAsset(destination.description, mac: endpoints.destMAC, time: time, role: nil)
+                noteAsset(destination.description, mac: trusted ? endpoints.destMAC : nil, time: time, role: nil)
             }
         }
         if let vendor = fields.vendor, let server = fields.destIP {
