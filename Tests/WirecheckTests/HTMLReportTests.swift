@@ -188,7 +188,7 @@ import WirecheckCore
         var html = HTMLText()
         let week: Int64 = 7 * 86_400 * 1_000_000_000
         AlertTimeline(alerts: [(0, 1), (week, 2), (week / 2, 3)]).write(to: &html)
-        #expect(html.output.contains("Alerts per 60 minutes"))
+        #expect(html.output.contains("Alerts per 1 hour"))
         #expect(html.output.components(separatedBy: "<rect").count - 1 == 3)
     }
 

@@ -97,15 +97,16 @@ public final class ARPMonitor {
 
         let previous = bindings[arp.senderIP]
         let rebinds = previous.map { $0.mac != arp.senderMAC } ?? false
-        if let previous, rebinds {
-            reportChange(arp, previous: previous, packet: packet)
-        }
-
         let broadcastReply = isReply && (packet.destinationMAC == .broadcast || arp.targetMAC == .broadcast)
         let isGratuitous = arp.senderIP == arp.targetIP || broadcastReply
+        if let previous, rebinds {
+            reportChange(arp, previous: previous, packet: packet, gratuitous: isGratuitous)
+        }
+
         var reportedUnsolicited = false
         if isGratuitous {
-            let alreadyReported = !rebinds && (previous?.reportedAnnouncement ?? false)
+            // A gratuitous ARP that moves the address is reported once, by the change alert.
+            let alreadyReported = rebinds || (previous?.reportedAnnouncement ?? false)
             if !alreadyReported {
                 reportGratuitous(arp, previous: rebinds ? previous : nil, packet: packet)
             }
@@ -133,15 +134,17 @@ public final class ARPMonitor {
 
     // MARK: - Alerts
 
-    private func reportChange(_ arp: ARPFields, previous: Binding, packet: DecodedPacket) {
+    private func reportChange(_ arp: ARPFields, previous: Binding, packet: DecodedPacket, gratuitous: Bool) {
         counters.changeAlerts &+= 1
         let address = IPAddress.v4(arp.senderIP)
-        let message = "ARP \(Self.operationName(arp.operation)) moved \(address) from MAC \(previous.mac) "
+        let kind = gratuitous ? "A gratuitous ARP \(Self.operationName(arp.operation))" : "An ARP \(Self.operationName(arp.operation))"
+        let message = "\(kind) moved \(address) from MAC \(previous.mac) "
             + "(seen \(previous.firstSeen.iso8601) to \(previous.lastSeen.iso8601)) to MAC \(arp.senderMAC) "
             + "(first seen \(packet.timestamp.iso8601))."
         var details = details(arp, previousMAC: previous.mac)
         details.set("previous_first_seen", .string(previous.firstSeen.iso8601))
         details.set("previous_last_seen", .string(previous.lastSeen.iso8601))
+        details.set("gratuitous", .bool(gratuitous))
         sink.emit(.alert(DetectionCatalogue.ipMACChanged, timestamp: packet.timestamp, endpoints: endpoints(arp),
                          packets: [packet.reference], message: message, details: ["arp": .object(details)]))
     }
