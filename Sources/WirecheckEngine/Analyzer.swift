@@ -178,7 +178,8 @@ public final class Analyzer {
             summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
         }
         if let enricher = router.hostEnricher {
-            summary.hostTelemetry = HostTelemetryReport.lines(enricher: enricher)
+            summary.hostTelemetry = HostTelemetryReport.lines(enricher: enricher, captureStart: firstTimestamp,
+                                                               captureEnd: lastTimestamp)
         }
         for (reason, count) in decoder.statistics.skippedReasons {
             summary.skipped.append((reason, count))

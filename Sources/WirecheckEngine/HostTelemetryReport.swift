@@ -8,7 +8,7 @@ enum HostTelemetryReport {
     /// Hosts listed by name in each coverage line before the rest are only counted.
     static let maxListedHosts = 10
 
-    static func lines(enricher: HostEnricher) -> [String] {
+    static func lines(enricher: HostEnricher, captureStart: Timestamp?, captureEnd: Timestamp?) -> [String] {
         var lines: [String] = []
         let telemetry = enricher.telemetry
         for file in telemetry.files {
@@ -23,6 +23,14 @@ enum HostTelemetryReport {
         }
         if telemetry.problemCount > 5 {
             lines.append("... and \(telemetry.problemCount - 5) more unparseable records")
+        }
+
+        let times = telemetry.connections.map(\.time)
+        if let start = captureStart, let end = captureEnd, let first = times.min(), let last = times.max() {
+            let tolerance = enricher.attributor.clockSkewTolerance
+            if last.adding(seconds: tolerance) < start || first.adding(seconds: -tolerance) > end {
+                lines.append("warning: the connection records span \(first.iso8601) to \(last.iso8601), which does not overlap the capture (\(start.iso8601) to \(end.iso8601)); check that the telemetry belongs to this capture, or the hosts' clocks")
+            }
         }
 
         let coverage = enricher.coverage
