@@ -97,6 +97,29 @@ public final class LearnThenDetect {
         }
     }
 
+    /// Routes by the flow's start, so a flow that began during learning is learned even when it
+    /// ends after the cut-off, unless detection has already begun. Then it is neither learned
+    /// (the baseline is frozen) nor checked, as in `flowEnded`.
+    public func observe(process: ProcessObservation, flow: FlowContext, packets: [PacketReference] = []) {
+        if isFrozenLearnedFlow(flow) { return }
+        if let detector = route(flow.start) {
+            detector.observe(process: process, flow: flow, packets: packets)
+        } else {
+            learner.observe(process: process, flow: flow)
+        }
+    }
+
+    public func observeTelemetryGap(flow: FlowContext, hostName: String?, packets: [PacketReference] = []) {
+        if isFrozenLearnedFlow(flow) { return }
+        route(flow.start)?.observeTelemetryGap(flow: flow, hostName: hostName, packets: packets)
+    }
+
+    /// True for a flow that began before the cut-off once detection has begun.
+    func isFrozenLearnedFlow(_ flow: FlowContext) -> Bool {
+        guard detector != nil, let cutoff else { return false }
+        return flow.start < cutoff
+    }
+
     public func expire(now: Timestamp) {
         route(now)?.expire(now: now)
     }
