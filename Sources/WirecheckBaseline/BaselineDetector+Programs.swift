@@ -14,9 +14,9 @@ final class ProgramTracker {
 
     /// Normalised command lines per learned program; nil when the baseline kept no complete list
     /// (it overflowed, or the telemetry had no command lines), so any command line is accepted.
-    let commandLines: [ProgramKey: Set<String>?]
+    var commandLines: [ProgramKey: Set<String>?]
     /// File names of the learned programs per host and protocol, sorted, for messages.
-    let programNames: [HostProtocol: [String]]
+    var programNames: [HostProtocol: [String]]
     var gapAlertsByHost: [IPAddress: Int] = [:]
 
     init(baseline: Baseline) {
@@ -24,11 +24,37 @@ final class ProgramTracker {
         var names: [HostProtocol: Set<String>] = [:]
         for (key, entry) in baseline.programs {
             let complete = !entry.commandLinesOverflowed && !entry.commandLines.isEmpty
-            commandLines[key] = complete ? entry.commandLines : nil
+            // `.some(nil)` keeps the key: a plain nil would remove the program from the dictionary.
+            let lines: Set<String>? = complete ? entry.commandLines : nil
+            commandLines[key] = .some(lines)
             names[HostProtocol(host: key.host, protocolName: key.protocolName), default: []].insert(entry.displayName)
         }
         self.commandLines = commandLines
         programNames = names.mapValues { $0.sorted() }
+    }
+
+    /// Adds a program of the learning period that `LearnThenDetect` saw only after the cut-off,
+    /// up to `BaselineLearner.maxPrograms` programs.
+    func add(_ process: ProcessObservation, key: ProgramKey) {
+        let normalized = process.commandLine.map(CommandLineNormalizer.normalize)
+        if let existing = commandLines[key] {
+            // A program learned without command lines accepts any, so it stays that way.
+            guard var lines = existing, let normalized else { return }
+            lines.insert(normalized)
+            commandLines[key] = lines.count > ProgramEntry.maxCommandLines ? .some(nil) : lines
+            return
+        }
+        guard commandLines.count < BaselineLearner.maxPrograms else { return }
+        let lines: Set<String>? = normalized.map { [$0] }
+        commandLines[key] = .some(lines)
+        let hostProtocol = HostProtocol(host: key.host, protocolName: key.protocolName)
+        let name = CommandLineNormalizer.fileName(key.executable)
+        var names = programNames[hostProtocol] ?? []
+        if !names.contains(name) {
+            names.append(name)
+            names.sort()
+            programNames[hostProtocol] = names
+        }
     }
 }
 
@@ -56,6 +82,12 @@ extension BaselineDetector {
             emitNewCommandLine(process, key: key, normalized: normalized, learned: learnedLines.sorted(), flow: flow,
                                packets: packets)
         }
+    }
+
+    /// Adds the program of a flow from the learning period to the known programs without checking it.
+    func addLearnedProgram(_ process: ProcessObservation, flow: FlowContext) {
+        guard let protocolName = flow.appProto else { return }
+        programTracker.add(process, key: ProgramKey(host: process.host, protocolName: protocolName, executable: process.executable))
     }
 
     /// Raises `telemetry_gap` for a finished industrial-protocol flow whose client host has host

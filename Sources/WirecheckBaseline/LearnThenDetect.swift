@@ -97,11 +97,15 @@ public final class LearnThenDetect {
         }
     }
 
-    /// Routes by the flow's start, so a flow that began during learning is learned even when it
-    /// ends after the cut-off, unless detection has already begun. Then it is neither learned
-    /// (the baseline is frozen) nor checked, as in `flowEnded`.
+    /// Routes by the flow's start. The process of a flow is known only when the flow ends, so a
+    /// flow that began before the cut-off and ends after it is still learned, and the detector
+    /// adds its program to the known ones instead of checking it.
     public func observe(process: ProcessObservation, flow: FlowContext, packets: [PacketReference] = []) {
-        if isFrozenLearnedFlow(flow) { return }
+        if isFrozenLearnedFlow(flow) {
+            learner.observe(process: process, flow: flow)
+            detector?.addLearnedProgram(process, flow: flow)
+            return
+        }
         if let detector = route(flow.start) {
             detector.observe(process: process, flow: flow, packets: packets)
         } else {
@@ -109,6 +113,7 @@ public final class LearnThenDetect {
         }
     }
 
+    /// A flow that began before the cut-off belongs to the learned period, so it is not checked.
     public func observeTelemetryGap(flow: FlowContext, hostName: String?, packets: [PacketReference] = []) {
         if isFrozenLearnedFlow(flow) { return }
         route(flow.start)?.observeTelemetryGap(flow: flow, hostName: hostName, packets: packets)
