@@ -315,6 +315,60 @@ private func seenMember(_ event: Event, _ key: String) -> JSONValue? {
     }
 }
 
+/// The paired loopback fixture: pymodbus clients (python3.11) polling a pymodbus server on port
+/// 5020, with the Sysmon XML recorded alongside.
+@Suite struct BaselineProgramFixtureTests {
+    static let capture = TestPaths.fixture("hosts/paired_loopback.pcap")
+    static let sysmon = TestPaths.fixture("hosts/paired_sysmon.xml")
+    static let loopback = IPAddress("127.0.0.1")!
+
+    static func learn() throws -> Baseline {
+        let baseline = Baseline()
+        _ = try AnalysisHarness.analyze(capture, hostTelemetry: HostTelemetry.load(paths: [sysmon]), baseline: .learn(baseline))
+        return baseline
+    }
+
+    @Test func learnsPythonClients() throws {
+        let baseline = try Self.learn()
+        #expect(baseline.programs.count == 1)
+        let program = try #require(baseline.sortedPrograms.first)
+        #expect(program.key.host == Self.loopback)
+        #expect(program.key.protocolName == "modbus")
+        #expect(program.displayName == "python3.11")
+        #expect(program.observation.count == 4)
+        #expect(program.sortedServers == [ServerEndpoint(server: Self.loopback, port: 5020)])
+        #expect(program.users == ["root"])
+        // The pymodbus client and two raw-socket clients whose scripts differ in the request bytes.
+        #expect(program.commandLines.count == 3)
+    }
+
+    @Test func rerunAgainstOwnBaselineIsClean() throws {
+        let baseline = try Self.learn()
+        let result = try AnalysisHarness.analyze(Self.capture, hostTelemetry: HostTelemetry.load(paths: [Self.sysmon]),
+                                                 baseline: .detect(baseline))
+        #expect(result.alertRules.isDisjoint(with: ProgramScenario.programRules))
+    }
+
+    @Test func pythonAgainstHMIBaseline() throws {
+        let baseline = try Self.learn()
+        let learnedKey = try #require(baseline.sortedPrograms.first?.key)
+        let hmiKey = ProgramKey(host: Self.loopback, protocolName: "modbus", executable: "C:\\Plant\\HMI.exe")
+        let hmi = ProgramEntry(key: hmiKey, observation: try #require(baseline.programs[learnedKey]?.observation))
+        hmi.commandLines = ["HMI.exe /poll"]
+        baseline.programs = [hmiKey: hmi]
+        let result = try AnalysisHarness.analyze(Self.capture, hostTelemetry: HostTelemetry.load(paths: [Self.sysmon]),
+                                                 baseline: .detect(baseline))
+        let alerts = result.alerts("baseline.new_program")
+        #expect(alerts.count == 1)
+        let message = try #require(alerts.first?.message)
+        #expect(message.hasPrefix("python3.11 (pid 8729, `python3 -c  import time from pymodbus.client import"))
+        #expect(message.contains(", an interpreter, on 127.0.0.1 (wirecheck-lab) opened Modbus to 127.0.0.1:5020;"))
+        #expect(message.hasSuffix("the baseline has only HMI.exe speaking Modbus from this host"))
+        #expect(result.alerts("baseline.new_command_line").isEmpty)
+        #expect(result.alerts("baseline.telemetry_gap").isEmpty)
+    }
+}
+
 @Suite struct ProgramTableTests {
     @Test func commandLineNormalization() {
         #expect(CommandLineNormalizer.normalize("/usr/bin/modpoll -r 40 -c 2 10.0.0.20") == "modpoll -c -r 10.0.0.20 2 40")
