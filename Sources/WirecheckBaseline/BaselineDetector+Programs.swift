@@ -12,8 +12,9 @@ final class ProgramTracker {
         var protocolName: String
     }
 
-    /// Normalised command lines per learned program; nil when the baseline kept no complete list
-    /// (it overflowed, or the telemetry had no command lines), so any command line is accepted.
+    /// Normalised command lines per learned program. The value is nil when the baseline kept no
+    /// complete list, because it overflowed or the telemetry had no command lines. Such a program
+    /// accepts any command line.
     var commandLines: [ProgramKey: Set<String>?]
     /// File names of the learned programs per host and protocol, sorted, for messages.
     var programNames: [HostProtocol: [String]]
@@ -59,7 +60,7 @@ final class ProgramTracker {
 }
 
 extension BaselineDetector {
-    /// Longest command line quoted in a message; the full one is in `alert.seen`.
+    /// Maximum length of a command line quoted in a message. The full one is in `alert.seen`.
     static let maxQuotedCommandLine = 80
 
     // MARK: Programs
@@ -120,7 +121,7 @@ extension BaselineDetector {
         return details.isEmpty ? name : "\(name) (\(details.joined(separator: ", ")))"
     }
 
-    /// The command line on one line, cut to `maxQuotedCommandLine` characters.
+    /// Returns the command line on one line, cut to `maxQuotedCommandLine` characters.
     static func quoted(_ commandLine: String) -> String {
         let oneLine = commandLine.split(whereSeparator: \.isNewline).joined(separator: " ")
         guard oneLine.count > maxQuotedCommandLine else { return oneLine }

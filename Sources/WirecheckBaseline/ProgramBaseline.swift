@@ -26,8 +26,8 @@ public struct ProcessObservation: Equatable, Sendable {
 
 /// A host, application protocol and executable: the identity of one program entry.
 ///
-/// NOTE: The executable path is compared exactly, so `C:\Tools\a.exe` and `c:\tools\a.exe` are
-/// two programs. Sysmon and auditd report one spelling per image, so this has not mattered yet.
+/// NOTE: The executable path is compared exactly, including case, so `C:\Tools\a.exe` and
+/// `c:\tools\a.exe` are two programs although Windows treats them as one file.
 public struct ProgramKey: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var host: IPAddress
     public var protocolName: String

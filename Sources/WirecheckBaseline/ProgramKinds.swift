@@ -38,7 +38,7 @@ public enum ProgramKind: String, Sendable {
     /// Suffixes Windows adds to executables, removed before matching.
     static let executableSuffixes = [".exe", ".com"]
 
-    /// The kind of the executable at `path`, or nil for any other program.
+    /// Returns the kind of the executable at `path`, or nil for any other program.
     public static func of(executable path: String) -> ProgramKind? {
         var name = CommandLineNormalizer.fileName(path).lowercased()
         for suffix in executableSuffixes where name.hasSuffix(suffix) {

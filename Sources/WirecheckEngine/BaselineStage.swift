@@ -75,7 +75,9 @@ final class BaselineStage {
               HostEnricher.industrialProtocols.contains(protocolName) else { return }
         let context = flow.context
         let packets = [flow.firstPacket]
-        if let process = enricher.initiatingProcess(of: context) {
+        if let attribution = enricher.clientAttribution(of: context) {
+            // A record without an executable shows the telemetry saw the flow, so it is no gap.
+            guard let process = HostEnricher.processObservation(attribution, flow: context) else { return }
             learner?.observe(process: process, flow: context)
             detector?.observe(process: process, flow: context, packets: packets)
             learnThenDetect?.observe(process: process, flow: context, packets: packets)

@@ -50,8 +50,8 @@ final class HostEnricher {
         telemetryHosts = hosts
     }
 
-    /// The host entry for `address` when its telemetry covers `time`, within the skew tolerance.
-    /// A flow outside that span says nothing about gaps, because the logs simply do not reach it.
+    /// Returns the host entry for `address` when its telemetry covers `time`, within the skew
+    /// tolerance. A flow outside that span cannot show a gap, because the logs do not reach it.
     func telemetryHost(_ address: IPAddress, coveringTime time: Timestamp) -> TelemetryHost? {
         guard let host = telemetryHosts[address] else { return nil }
         let tolerance = attributor.clockSkewTolerance
@@ -61,15 +61,19 @@ final class HostEnricher {
         return host
     }
 
-    /// The process on the client end of the flow, for the program baseline: nil when the client
-    /// host logged no matching connection or the record names no executable.
-    func initiatingProcess(of flow: FlowContext) -> ProcessObservation? {
+    /// Returns the process on the client end of the flow, or nil when the client host logged no
+    /// matching connection.
+    func clientAttribution(of flow: FlowContext) -> Attribution? {
         guard let transport = HostEnricher.transport(flow) else { return nil }
-        let ends = attributor.attributeEnds(transport: transport, clientIP: flow.srcIP, clientPort: flow.srcPort,
-                                            serverIP: flow.destIP, serverPort: flow.destPort, start: flow.start)
-        guard let client = ends.client, let executable = client.executable, !executable.isEmpty else { return nil }
-        return ProcessObservation(host: flow.srcIP, hostName: client.hostName, executable: executable,
-                                  commandLine: client.commandLine, user: client.user, pid: client.pid)
+        return attributor.attributeEnds(transport: transport, clientIP: flow.srcIP, clientPort: flow.srcPort,
+                                        serverIP: flow.destIP, serverPort: flow.destPort, start: flow.start).client
+    }
+
+    /// Returns the program baseline's view of an attribution, or nil when the record names no executable.
+    static func processObservation(_ attribution: Attribution, flow: FlowContext) -> ProcessObservation? {
+        guard let executable = attribution.executable, !executable.isEmpty else { return nil }
+        return ProcessObservation(host: flow.srcIP, hostName: attribution.hostName, executable: executable,
+                                  commandLine: attribution.commandLine, user: attribution.user, pid: attribution.pid)
     }
 
     static func transport(_ flow: FlowContext) -> TelemetryTransport? {

@@ -69,8 +69,8 @@ private enum ProgramScenario {
             .replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// One process creation (EID 1) per session's program, two seconds before its connection,
-    /// and one network connection (EID 3) per session that has a program.
+    /// Builds one process creation (EID 1), two seconds before the connection, and one network
+    /// connection (EID 3) for each session that has a program.
     static func sysmon(_ sessions: [ModbusSession]) -> String {
         var lines: [String] = []
         for session in sessions {
@@ -221,6 +221,17 @@ private func seenMember(_ event: Event, _ key: String) -> JSONValue? {
         #expect(alert.message == "10.40.0.10 (hmi-01) opened Modbus to 10.40.0.21:502 from port 50041, but its host "
             + "telemetry, which logs other connections of this host, has no record of this one: a telemetry gap or tampering")
         #expect(alertMember(alert, "signature_id") == .int(4014))
+    }
+
+    @Test func recordWithoutImageIsNoGap() throws {
+        let baseline = try ProgramScenario.learnedBaseline()
+        let unnamed = ProgramRun(image: "", commandLine: "", pid: 4400)
+        let sessions = [
+            ModbusSession(seconds: 1, clientPort: 50_045, program: ProgramScenario.hmiExe),
+            ModbusSession(seconds: 6, clientPort: 50_046, program: unnamed),
+        ]
+        let result = try ProgramScenario.analyze(sessions, baseline: .detect(baseline))
+        #expect(result.alertRules.isDisjoint(with: ProgramScenario.programRules))
     }
 
     @Test func flowOutsideTelemetrySpanIsNoGap() throws {
