@@ -373,7 +373,7 @@ struct JSONReader {
         return items
     }
 
-    /// The strings of an array member; any other element is an error naming its index.
+    /// Returns the strings of an array member. Any other element is an error naming its index.
     func strings(_ key: String) throws -> [String] {
         try array(key).enumerated().map { index, value in
             guard case .string(let text) = value else {

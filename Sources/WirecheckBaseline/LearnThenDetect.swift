@@ -97,8 +97,8 @@ public final class LearnThenDetect {
         }
     }
 
-    /// Routes by the flow's start. The process of a flow is known only when the flow ends, so a
-    /// flow that began before the cut-off and ends after it is still learned, and the detector
+    /// Routes by the flow's start. The process of a flow is known only when the flow ends. So a
+    /// flow that began before the cut-off and ends after it is still learned. The detector then
     /// adds its program to the known ones instead of checking it.
     public func observe(process: ProcessObservation, flow: FlowContext, packets: [PacketReference] = []) {
         if isFrozenLearnedFlow(flow) {
@@ -113,7 +113,8 @@ public final class LearnThenDetect {
         }
     }
 
-    /// A flow that began before the cut-off belongs to the learned period, so it is not checked.
+    /// Checks for a telemetry gap once detecting. A flow that began before the cut-off belongs
+    /// to the learned period, so it is not checked.
     public func observeTelemetryGap(flow: FlowContext, hostName: String?, packets: [PacketReference] = []) {
         if isFrozenLearnedFlow(flow) { return }
         route(flow.start)?.observeTelemetryGap(flow: flow, hostName: hostName, packets: packets)
