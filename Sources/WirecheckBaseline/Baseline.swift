@@ -308,6 +308,8 @@ public final class Baseline {
 
     public var assets: [IPAddress: AssetEntry] = [:]
     public var conversations: [ConversationKey: ConversationEntry] = [:]
+    /// Programs that initiated industrial-protocol flows, per host and protocol, from host telemetry.
+    public var programs: [ProgramKey: ProgramEntry] = [:]
     public var captures: [CaptureRecord] = []
     public var allowRules: [AllowRule] = []
     public var maintenanceWindows: [MaintenanceWindow] = []
@@ -320,6 +322,7 @@ public final class Baseline {
 
     public var sortedAssets: [AssetEntry] { assets.keys.sorted().compactMap { assets[$0] } }
     public var sortedConversations: [ConversationEntry] { conversations.keys.sorted().compactMap { conversations[$0] } }
+    public var sortedPrograms: [ProgramEntry] { programs.keys.sorted().compactMap { programs[$0] } }
 
     /// Recomputes each asset's roles from the conversations it takes part in.
     public func refreshRoles() {

@@ -1,6 +1,6 @@
 import WirecheckCore
 
-/// The baseline deviation alerts (signature ids 4000-4099).
+/// The baseline deviation alerts (signature ids 4000-4099; 4000-4014 are in use).
 public enum BaselineCatalogue: EventCatalogue {
     static let category = "Baseline Deviation"
 
@@ -59,9 +59,28 @@ public enum BaselineCatalogue: EventCatalogue {
         category: category, severity: 3, technique: nil,
         summary: "A conversation reported silent sent requests again, or its server responds again.")
 
+    public static let newProgram = AlertDefinition(
+        "baseline.new_program", signatureID: 4012, signature: "Baseline: new program speaking an industrial protocol",
+        category: category, severity: 2, technique: .standardApplicationLayerProtocol,
+        summary: "Host telemetry names a program that never initiated this protocol from this host in the baseline. "
+            + "Severity 1 when it is an interpreter, shell or remote-access tool (python, powershell, cmd.exe, psexec, nc ...).")
+    public static let newCommandLine = AlertDefinition(
+        "baseline.new_command_line", signatureID: 4013, signature: "Baseline: known program with new arguments",
+        category: category, severity: 2, technique: .standardApplicationLayerProtocol,
+        summary: "A program known to speak this protocol from this host ran with a set of arguments never learned for it.")
+    public static let telemetryGap = AlertDefinition(
+        "baseline.telemetry_gap", signatureID: 4014, signature: "Baseline: industrial flow without a process record",
+        category: category, severity: 2, technique: indicatorRemoval,
+        summary: "A host whose telemetry logs its connections opened an industrial-protocol flow with no matching "
+            + "connection record: a telemetry gap, a filtered event, or tampering with the host's logging.")
+
+    /// Indicator Removal on Host, which Core does not list; used when a host's telemetry misses a connection.
+    public static let indicatorRemoval = AttackTechnique(id: "T0872", name: "Indicator Removal on Host", tactic: "Evasion")
+
     public static let anomalies: [AnomalyDefinition] = []
     public static let alerts: [AlertDefinition] = [
         newAsset, newMAC, ttlChange, newConversation, newProtocolOrPort, serverInitiates, newOperation, outOfRange,
-        pollingPeriodChanged, rateExceeded, conversationSilent, conversationResumed,
+        pollingPeriodChanged, rateExceeded, conversationSilent, conversationResumed, newProgram, newCommandLine,
+        telemetryGap,
     ]
 }

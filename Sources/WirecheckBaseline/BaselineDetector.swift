@@ -119,6 +119,8 @@ public final class BaselineDetector {
         case unit(ConversationKey, OperationKey, Int?)
         case period(ConversationKey, OperationKey)
         case rate(ConversationKey, OperationKey)
+        case program(ProgramKey)
+        case commandLine(ProgramKey)
     }
 
     public let sink: EventSink
@@ -134,8 +136,10 @@ public final class BaselineDetector {
     let pairs: [HostPair: [ConversationKey]]
     var alerted: Set<AlertedEntry> = []
     var noveltyAlertsByClient: [IPAddress: Int] = [:]
+    /// Learned programs and the telemetry-gap alert counts.
+    let programTracker: ProgramTracker
     /// Deviations not alerted because `maxAlertedEntries` was reached.
-    public private(set) var alertsDropped: UInt64 = 0
+    public internal(set) var alertsDropped: UInt64 = 0
     /// Time of the first observation, from which a learned conversation that never shows up counts as silent.
     var detectionStart: Timestamp?
     /// Reused for the polling-period median so the request path does not allocate.
@@ -172,6 +176,7 @@ public final class BaselineDetector {
         self.pairs = pairs.mapValues { $0.sorted() }
         learnedConversations = baseline.conversations.count
         self.services = services
+        programTracker = ProgramTracker(baseline: baseline)
         scratch.reserveCapacity(BaselineDetector.periodWindow)
     }
 

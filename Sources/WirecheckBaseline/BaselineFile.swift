@@ -38,6 +38,13 @@ extension Baseline {
             }
             baseline.conversations[conversation.key] = conversation
         }
+        for reader in try root.objects("programs") {
+            let program = try readProgram(reader)
+            guard baseline.programs[program.key] == nil else {
+                throw BaselineFileError(file: file, location: reader.path, problem: "duplicate program \(program.key)")
+            }
+            baseline.programs[program.key] = program
+        }
         for reader in try root.objects("allow") { baseline.allowRules.append(try readAllowRule(reader)) }
         for reader in try root.objects("maintenance_windows") { baseline.maintenanceWindows.append(try readWindow(reader)) }
         baseline.droppedEntries = try root.count("dropped_entries")
@@ -62,6 +69,7 @@ extension Baseline {
             "captures": .array(captures.sorted { $0.sha256 < $1.sha256 }.map { .object(Baseline.write($0)) }),
             "assets": .array(sortedAssets.map { .object(Baseline.write($0, vendors: vendors)) }),
             "conversations": .array(sortedConversations.map { .object(Baseline.write($0)) }),
+            "programs": .array(sortedPrograms.map { .object(Baseline.write($0)) }),
             "allow": .array(allowRules.map { .object(Baseline.write($0)) }),
             "maintenance_windows": .array(maintenanceWindows.map { .object(Baseline.write($0)) }),
         ]
@@ -171,6 +179,22 @@ extension Baseline {
             "points_per_minute_p95": seconds(timing.pointsPerMinute.quantile(0.95)),
             "points_per_minute_sketch": sketch(timing.pointsPerMinute),
         ]
+    }
+
+    static func write(_ program: ProgramEntry) -> JSONObject {
+        var object: JSONObject = [
+            "host": .string(program.key.host.description), "protocol": .string(program.key.protocolName),
+            "executable": .string(program.key.executable),
+            "command_lines": .array(program.sortedCommandLines.map { .string($0) }),
+            "servers": .array(program.sortedServers.map { .string($0.description) }),
+            "users": .array(program.users.sorted().map { .string($0) }),
+            "host_names": .array(program.hostNames.sorted().map { .string($0) }),
+        ]
+        if program.commandLinesOverflowed { object.set("command_lines_overflowed", .bool(true)) }
+        if program.serversOverflowed { object.set("servers_overflowed", .bool(true)) }
+        write(program.observation, into: &object, countName: "flows")
+        write(program.review, into: &object)
+        return object
     }
 
     static func write(_ rule: AllowRule) -> JSONObject {
@@ -334,6 +358,43 @@ extension Baseline {
         }
         guard bins.count <= LogHistogram.maxBins else { throw reader.fail(key, "more than \(LogHistogram.maxBins) bins") }
         return LogHistogram(bins: bins)
+    }
+
+    static func readProgram(_ reader: JSONReader) throws -> ProgramEntry {
+        let executable = try reader.string("executable")
+        guard !executable.isEmpty else { throw reader.fail("executable", "empty executable; give the program's path") }
+        let key = ProgramKey(host: try reader.ip("host"), protocolName: try reader.string("protocol"), executable: executable)
+        let program = ProgramEntry(key: key, observation: try readObservation(reader, countName: "flows"))
+        program.commandLinesOverflowed = try reader.bool("command_lines_overflowed", default: false)
+        let commandLines = try reader.strings("command_lines")
+        if !program.commandLinesOverflowed {
+            guard commandLines.count <= ProgramEntry.maxCommandLines else {
+                throw reader.fail("command_lines", "\(commandLines.count) command lines, more than the "
+                    + "\(ProgramEntry.maxCommandLines) kept; remove some or set command_lines_overflowed to true")
+            }
+            program.commandLines = Set(commandLines)
+        }
+        for (index, text) in try reader.strings("servers").enumerated() {
+            guard let endpoint = parseServerEndpoint(text) else {
+                throw BaselineFileError(file: reader.file, location: "\(reader.member("servers"))[\(index)]",
+                                        problem: "invalid server \"\(text)\"; expected 10.20.1.21:502 or [fd00::21]:502")
+            }
+            program.addServer(endpoint)
+        }
+        program.serversOverflowed = try reader.bool("servers_overflowed", default: false) || program.serversOverflowed
+        for user in try reader.strings("users") { program.addUser(user) }
+        for name in try reader.strings("host_names") { program.addHostName(name) }
+        program.review = try reader.review()
+        return program
+    }
+
+    /// Parses `10.20.1.21:502` or `[fd00::21]:502`.
+    static func parseServerEndpoint(_ text: String) -> ServerEndpoint? {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        var host = text[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard let address = IPAddress(String(host)) else { return nil }
+        return ServerEndpoint(server: address, port: port)
     }
 
     static func readAllowRule(_ reader: JSONReader) throws -> AllowRule {

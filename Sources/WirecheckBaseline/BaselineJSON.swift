@@ -373,6 +373,17 @@ struct JSONReader {
         return items
     }
 
+    /// Returns the strings of an array member. Any other element is an error naming its index.
+    func strings(_ key: String) throws -> [String] {
+        try array(key).enumerated().map { index, value in
+            guard case .string(let text) = value else {
+                throw BaselineFileError(file: file, location: "\(member(key))[\(index)]",
+                                        problem: "expected a string, found \(JSONReader.kind(value))")
+            }
+            return text
+        }
+    }
+
     /// Readers for each object of an array member, with paths such as `assets[3]`.
     func objects(_ key: String) throws -> [JSONReader] {
         try array(key).enumerated().map { try JSONReader(file: file, path: "\(member(key))[\($0.offset)]", value: $0.element) }

@@ -15,6 +15,8 @@ public final class BaselineLearner {
     public static let maxOperationsPerConversation = 1024
     /// Distinct units kept per operation; Modbus has 256 unit ids, DNP3 65 520 addresses.
     public static let maxUnitsPerOperation = 1024
+    /// Programs kept (host, protocol, executable); generated executable names would otherwise grow it without bound.
+    public static let maxPrograms = 65_536
     /// Longer gaps between two requests are outages or capture boundaries, not a polling period.
     public static let maxPollingInterval = 3600.0
 
@@ -204,6 +206,28 @@ public final class BaselineLearner {
         if flow.isMidstream { conversation.flowsMidstream &+= 1 }
         conversation.packets &+= flow.packetsToServer &+ flow.packetsToClient
         conversation.bytes &+= flow.bytesToServer &+ flow.bytesToClient
+    }
+
+    // MARK: Programs
+
+    /// Learns the program that initiated a finished flow: its executable, normalised command
+    /// line, user and the server it connected to. Flows without `app_proto` are ignored, because
+    /// the program baseline is kept per application protocol.
+    public func observe(process: ProcessObservation, flow: FlowContext) {
+        guard let protocolName = flow.appProto else { return }
+        let key = ProgramKey(host: process.host, protocolName: protocolName, executable: process.executable)
+        let entry: ProgramEntry
+        if let existing = baseline.programs[key] {
+            entry = existing
+        } else {
+            guard baseline.programs.count < BaselineLearner.maxPrograms else {
+                baseline.droppedEntries &+= 1
+                return
+            }
+            entry = ProgramEntry(key: key, observation: Observation(at: flow.start))
+            baseline.programs[key] = entry
+        }
+        entry.record(process, server: ServerEndpoint(server: flow.destIP, port: flow.destPort), at: flow.start)
     }
 
     /// Closes the minute in progress of every operation so its count enters the statistics.

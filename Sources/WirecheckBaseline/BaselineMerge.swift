@@ -3,6 +3,7 @@ extension Baseline {
     /// Adds `other`'s entries to this baseline. Counts, ranges and timing sketches add up, first
     /// and last seen widen, and MACs, TTLs and units join. Where both have an entry, this
     /// baseline's review state is kept unless only `other`'s entry is approved or has a note.
+    /// Programs join their command lines, servers and users.
     /// Allow rules and maintenance windows are added when their `id` is new.
     public func merge(_ other: Baseline) {
         for (ip, theirs) in other.assets {
@@ -33,6 +34,10 @@ extension Baseline {
                     ourOperation.units[unitKey, default: UnitEntry(unit: unitKey)].merge(theirUnit)
                 }
             }
+        }
+        for (key, theirs) in other.programs {
+            guard let ours = programs[key] else { programs[key] = theirs.copy(); continue }
+            ours.merge(theirs)
         }
         for capture in other.captures {
             if let index = captures.firstIndex(where: { $0.sha256 == capture.sha256 }) {

@@ -7,7 +7,7 @@ public enum BaselineReport {
         let assets = baseline.sortedAssets, conversations = baseline.sortedConversations
         let operations = conversations.flatMap { conversation in conversation.sortedOperations.map { (conversation, $0) } }
         let pending = assets.filter { !$0.review.approved }.count + conversations.filter { !$0.review.approved }.count
-            + operations.filter { !$0.1.review.approved }.count
+            + operations.filter { !$0.1.review.approved }.count + baseline.programs.values.filter { !$0.review.approved }.count
         var lines = ["Baseline: \(assets.count) assets, \(conversations.count) conversations, \(operations.count) operations "
             + "from \(baseline.captures.count) captures; \(pending) entries pending review"]
         if !vendors.isAvailable {
@@ -57,6 +57,17 @@ public enum BaselineReport {
              periodText(operation.timing), rateText(operation.timing), operation.review.note ?? ""]
         })
 
+        lines.append("")
+        lines.append("Programs")
+        lines += table(["STATUS", "HOST", "PROTOCOL", "EXECUTABLE", "FLOWS", "SERVERS", "USERS", "COMMAND LINES", "FIRST SEEN",
+                        "LAST SEEN", "NOTE"],
+                       baseline.sortedPrograms.map { program in
+            [status(program.review), hostText(program), ProtocolNames.display(program.key.protocolName), program.key.executable,
+             "\(program.observation.count)", serversText(program), program.users.sorted().joined(separator: ", "),
+             commandLinesText(program), UTCTime.format(program.observation.firstSeen),
+             UTCTime.format(program.observation.lastSeen), program.review.note ?? ""]
+        })
+
         if !baseline.allowRules.isEmpty {
             lines.append("")
             lines.append("Allow rules")
@@ -85,6 +96,23 @@ public enum BaselineReport {
     }
 
     static func status(_ review: Review) -> String { review.approved ? "approved" : "pending" }
+
+    /// "10.20.1.50 (eng-ws)" with the host names the telemetry gave.
+    static func hostText(_ program: ProgramEntry) -> String {
+        let names = program.hostNames.sorted().joined(separator: ", ")
+        return names.isEmpty ? program.key.host.description : "\(program.key.host) (\(names))"
+    }
+
+    static func serversText(_ program: ProgramEntry) -> String {
+        let text = program.sortedServers.map(\.description).joined(separator: " ")
+        return program.serversOverflowed ? text + " (more than \(ProgramEntry.maxServers))" : text
+    }
+
+    /// Normalised command lines separated by " | ", each cut for the table.
+    static func commandLinesText(_ program: ProgramEntry) -> String {
+        if program.commandLinesOverflowed { return "(more than \(ProgramEntry.maxCommandLines) distinct)" }
+        return program.sortedCommandLines.map { BaselineDetector.quoted($0) }.joined(separator: " | ")
+    }
 
     /// "unit 1: 0-9 (2 ranges)"; units separated by "; ".
     static func unitsText(_ operation: OperationEntry) -> String {
@@ -170,7 +198,7 @@ public enum BaselineDiff {
 
     static func sections(_ baseline: Baseline, vendors: VendorRegistry) -> [(String, [String: Fields])] {
         var captures: [String: Fields] = [:], assets: [String: Fields] = [:], conversations: [String: Fields] = [:]
-        var operations: [String: Fields] = [:], rules: [String: Fields] = [:], windows: [String: Fields] = [:]
+        var operations: [String: Fields] = [:], programs: [String: Fields] = [:], rules: [String: Fields] = [:], windows: [String: Fields] = [:]
         for capture in baseline.captures { captures["\(capture.path) (\(capture.sha256.prefix(16)))"] = flatten(Baseline.write(capture)) }
         for asset in baseline.sortedAssets { assets[asset.ip.description] = flatten(Baseline.write(asset, vendors: vendors)) }
         for conversation in baseline.sortedConversations {
@@ -181,12 +209,13 @@ public enum BaselineDiff {
                 operations["\(conversation.key): \(operation.key)"] = flatten(Baseline.write(operation))
             }
         }
+        for program in baseline.sortedPrograms { programs[program.key.description] = flatten(Baseline.write(program)) }
         for (index, rule) in baseline.allowRules.enumerated() { rules[rule.id.isEmpty ? "allow[\(index)]" : rule.id] = flatten(Baseline.write(rule)) }
         for (index, window) in baseline.maintenanceWindows.enumerated() {
             windows[window.id.isEmpty ? "maintenance_windows[\(index)]" : window.id] = flatten(Baseline.write(window))
         }
         return [("captures", captures), ("assets", assets), ("conversations", conversations), ("operations", operations),
-                ("allow", rules), ("maintenance_windows", windows)]
+                ("programs", programs), ("allow", rules), ("maintenance_windows", windows)]
     }
 
     /// Scalars and arrays as compact JSON under dotted names; sketches are skipped.

@@ -97,6 +97,35 @@ public final class LearnThenDetect {
         }
     }
 
+    /// Routes by the flow's start. The process of a flow is known only when the flow ends. So a
+    /// flow that began before the cut-off and ends after it is still learned. The detector then
+    /// adds its program to the known ones instead of checking it.
+    public func observe(process: ProcessObservation, flow: FlowContext, packets: [PacketReference] = []) {
+        if isFrozenLearnedFlow(flow) {
+            learner.observe(process: process, flow: flow)
+            detector?.addLearnedProgram(process, flow: flow)
+            return
+        }
+        if let detector = route(flow.start) {
+            detector.observe(process: process, flow: flow, packets: packets)
+        } else {
+            learner.observe(process: process, flow: flow)
+        }
+    }
+
+    /// Checks for a telemetry gap once detecting. A flow that began before the cut-off belongs
+    /// to the learned period, so it is not checked.
+    public func observeTelemetryGap(flow: FlowContext, hostName: String?, packets: [PacketReference] = []) {
+        if isFrozenLearnedFlow(flow) { return }
+        route(flow.start)?.observeTelemetryGap(flow: flow, hostName: hostName, packets: packets)
+    }
+
+    /// True for a flow that began before the cut-off once detection has begun.
+    func isFrozenLearnedFlow(_ flow: FlowContext) -> Bool {
+        guard detector != nil, let cutoff else { return false }
+        return flow.start < cutoff
+    }
+
     public func expire(now: Timestamp) {
         route(now)?.expire(now: now)
     }

@@ -77,7 +77,9 @@ public final class Analyzer {
         arpMonitor = ARPMonitor(sink: router)
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
         if let telemetry = options.hostTelemetry {
-            router.hostEnricher = HostEnricher(telemetry: telemetry, clockSkewTolerance: options.clockSkewTolerance)
+            let enricher = HostEnricher(telemetry: telemetry, clockSkewTolerance: options.clockSkewTolerance)
+            router.hostEnricher = enricher
+            baselineStage?.hostEnricher = enricher
         }
     }
 

@@ -21,6 +21,8 @@ final class BaselineStage {
     private let learner: BaselineLearner?
     private let detector: BaselineDetector?
     private let learnThenDetect: LearnThenDetect?
+    /// Names the process behind each flow when the run has host telemetry, for the program baseline.
+    var hostEnricher: HostEnricher?
 
     init?(mode: BaselineMode, sink: EventSink) {
         switch mode {
@@ -59,9 +61,30 @@ final class BaselineStage {
     }
 
     func flowEnded(_ flow: Flow) {
+        observeProcess(of: flow)
         learner?.flowEnded(flow)
         detector?.flowEnded(flow)
         learnThenDetect?.flowEnded(flow)
+    }
+
+    /// Passes the program that opened an industrial-protocol flow to the baseline, or reports a
+    /// telemetry gap when the client host logs its connections but not this one. A mid-stream
+    /// flow may have begun before the telemetry did, so it never counts as a gap.
+    private func observeProcess(of flow: Flow) {
+        guard let enricher = hostEnricher, let protocolName = flow.appProto,
+              HostEnricher.industrialProtocols.contains(protocolName) else { return }
+        let context = flow.context
+        let packets = [flow.firstPacket]
+        if let attribution = enricher.clientAttribution(of: context) {
+            // A record without an executable shows the telemetry saw the flow, so it is no gap.
+            guard let process = HostEnricher.processObservation(attribution, flow: context) else { return }
+            learner?.observe(process: process, flow: context)
+            detector?.observe(process: process, flow: context, packets: packets)
+            learnThenDetect?.observe(process: process, flow: context, packets: packets)
+        } else if !flow.isMidstream, let host = enricher.telemetryHost(context.srcIP, coveringTime: context.start) {
+            detector?.observeTelemetryGap(flow: context, hostName: host.name, packets: packets)
+            learnThenDetect?.observeTelemetryGap(flow: context, hostName: host.name, packets: packets)
+        }
     }
 
     func expire(now: Timestamp) {

@@ -300,7 +300,7 @@ struct AnalyzeCommand {
         if let learnInto, let baseline = learnedBaseline {
             do {
                 try baseline.save(to: learnInto)
-                print("Baseline saved to \(learnInto): \(baseline.assets.count) assets, \(baseline.conversations.count) conversations; review it with 'wirecheck baseline show \(learnInto)'")
+                print("Baseline saved to \(learnInto): \(baseline.assets.count) assets, \(baseline.conversations.count) conversations, \(baseline.programs.count) programs; review it with 'wirecheck baseline show \(learnInto)'")
             } catch {
                 printError("\(error)")
                 return 1

@@ -15,7 +15,8 @@ struct LearnCommand {
       --duration DURATION     with -i, stop learning after DURATION (600, 90s, 10m, 2h)
       --filter EXPR           learn only from packets matching the BPF expression EXPR
       -i, --interface NAME    learn from a live interface
-      --host-events PATH      host telemetry to join, as for analyze; may be repeated
+      --host-events PATH      host telemetry to join, as for analyze, so the baseline records
+                              which programs speak each industrial protocol; may be repeated
       --eve PATH              also write the run's events as EVE JSON lines
       --quiet                 do not print the analysis summary
     """

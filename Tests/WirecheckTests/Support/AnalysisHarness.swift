@@ -2,6 +2,7 @@ import Foundation
 import WirecheckCapture
 import WirecheckCore
 import WirecheckEngine
+import WirecheckHosts
 import WirecheckOutput
 
 /// Runs the whole pipeline over capture files in-process, the way `wirecheck analyze` does,
@@ -43,6 +44,15 @@ enum AnalysisHarness {
 
     static func analyze(_ path: String, options: AnalysisOptions = AnalysisOptions()) throws -> AnalysisResult {
         try analyze([path], options: options)
+    }
+
+    /// Runs one capture with host telemetry joined to its flows and a baseline mode, as
+    /// `wirecheck analyze --host-events ... --baseline ...` (or `wirecheck learn`) does.
+    static func analyze(_ path: String, hostTelemetry: HostTelemetryLoad?, baseline: BaselineMode) throws -> AnalysisResult {
+        var options = AnalysisOptions()
+        options.hostTelemetry = hostTelemetry
+        options.baseline = baseline
+        return try analyze([path], options: options)
     }
 }
 
