@@ -15,6 +15,9 @@ public final class FlowTable {
     var listHeads = [Flow?](repeating: nil, count: FlowTimeoutClass.allCases.count)
     var listTails = [Flow?](repeating: nil, count: FlowTimeoutClass.allCases.count)
     let reassemblyBudget: ReassemblyBudget
+    /// Times a reassembler released held data early because a per-direction limit or the total
+    /// reassembly budget was exhausted.
+    public var reassemblyOverruns: Int { reassemblyBudget.overruns }
     /// Time of the first packet of the input, which opens the mid-stream grace window.
     var firstPacketTime: Timestamp?
     var lastExpirySecond: Int64 = .min
