@@ -14,7 +14,7 @@ public struct OutputError: Error, CustomStringConvertible {
 /// Writes events as EVE JSON lines through one reused buffer and `write(2)`, flushing when the
 /// buffer fills, on `flush()` and on `close()`.
 ///
-/// The buffer only ever holds whole lines, so a completed flush leaves the file ending in a
+/// The buffer only ever contains whole lines, so a completed flush leaves the file ending in a
 /// newline. When a write fails part-way (a full disk), the writer truncates a regular file back
 /// to its last complete line. A process killed inside a `write` call (kill -9) can still leave
 /// part of one line at the end of the file, and loses whatever was buffered but not yet written
@@ -115,8 +115,8 @@ public final class EveWriter: EventSink {
         }
         if failure != nil {
             eventsLost += UInt64(buffer[lastLineEnd...].lazy.filter { $0 == 0x0A }.count)
-            // A write that stopped inside a line left a torn line; cut the file back to the
-            // last whole line so readers never parse half an event.
+            // A write that stopped inside a line left a torn line. Cutting the file back to the
+            // last whole line keeps readers from parsing half an event.
             if let lineEnd = lineEndOffset, offset > lastLineEnd {
                 _ = ftruncate(descriptor, lineEnd + off_t(lastLineEnd))
             }

@@ -28,7 +28,7 @@ enum CLIRunner {
 }
 
 /// Damaged and unusual capture files through the whole pipeline and the CLI: what can be read
-/// is analysed, the summary says what was skipped, and the exit status is 0 when anything was
+/// is analysed, the summary lists what was skipped, and the exit status is 0 when anything was
 /// analysed and 1 when nothing was. Reader-level cases live in CaptureTests.
 @Suite struct MalformedCaptureTests {
     static let link = EthernetSpec(source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0200_0000_0002))
@@ -71,7 +71,8 @@ enum CLIRunner {
         let result = try AnalysisHarness.analyze(Self.file("sizes.pcap", bytes))
         #expect(result.summary.packets == 3)
         #expect(result.summary.bytes == UInt64(Self.udpFrame(40_001).count + jumbo.count))
-        #expect(result.summary.skipped.contains { $0.0.contains("could not be decoded") && $0.1 == 1 })
+        let undecoded = result.summary.skipped.first { $0.0.contains("could not be decoded") }
+        #expect(undecoded?.1 == 1)
         #expect(result.summary.flows == 2)
     }
 
@@ -80,7 +81,8 @@ enum CLIRunner {
             + Self.record(seconds: 100, bytes: Self.udpFrame(40_002)) + Self.record(seconds: 300, bytes: Self.udpFrame(40_003))
         let result = try AnalysisHarness.analyze(Self.file("backwards.pcap", bytes))
         #expect(result.summary.packets == 3)
-        #expect(result.summary.skipped.contains { $0.0.contains("timestamp earlier") && $0.1 == 1 })
+        let backwards = result.summary.skipped.first { $0.0.contains("timestamp earlier") }
+        #expect(backwards?.1 == 1)
         let stats = result.eveLines.last { $0.contains("\"event_type\":\"stats\"") } ?? ""
         #expect(stats.contains("\"timestamps_backwards\":1"))
     }

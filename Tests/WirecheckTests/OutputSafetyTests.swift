@@ -8,8 +8,8 @@ import WirecheckOutput
 import WirecheckSynthesis
 
 /// Feeds wire strings with control characters, U+2028, U+2029 and invalid UTF-8 through the
-/// whole pipeline and checks that every EVE line stays one line, parses as JSON, and keeps
-/// the hostile bytes (as text or as `\xNN` escapes) instead of dropping them.
+/// whole pipeline. Every EVE line must stay one line and parse as JSON, and the hostile bytes
+/// must stay in it, as text or as `\xNN` escapes.
 @Suite struct OutputSafetyTests {
     static let link = EthernetSpec(source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0200_0000_0002))
     static let client = IPAddress("10.0.0.5")!

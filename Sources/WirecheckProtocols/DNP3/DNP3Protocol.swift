@@ -273,7 +273,7 @@ public final class DNP3Parser: ApplicationParser {
             // A reused sequence number abandons the older request, which stays counted as unanswered.
             unansweredRequests += 1
             pending[Int(message.sequence)] = PendingRequest(functionCode: code, packets: packets)
-            // The pending table holds at most 16 requests (one per sequence number), so this
+            // The pending table keeps at most 16 requests (one per sequence number), so this
             // limit only decides when the unanswered count is reported as a flood.
             let floodLimit = context.outstandingRequestLimit(default: DNP3Parser.maxUnansweredRequests)
             if unansweredRequests > floodLimit && !floodReported {
