@@ -341,7 +341,10 @@ struct AnalyzeCommand {
             printError("\(failure.description) (\(eveWriter?.eventsLost ?? 0) events were not written)")
             return 1
         }
-        let nothingAnalysed = analyzer.packets == 0 && !isLive && !input.openErrors.isEmpty
+        // No packet analysed counts as failure when a file could not be opened or was damaged
+        // before its first packet; a whole capture with no packets is a valid, empty result.
+        let readFailed = !input.openErrors.isEmpty || statistics.sources.contains { !$0.completed }
+        let nothingAnalysed = analyzer.packets == 0 && !isLive && readFailed
         return nothingAnalysed ? 1 : 0
     }
 }

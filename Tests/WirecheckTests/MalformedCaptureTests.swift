@@ -122,6 +122,21 @@ enum CLIRunner {
     }
 
     @Test(.enabled(if: CLIRunner.isBuilt, "build the wirecheck binary first"))
+    func fileCutInFirstRecordExitsOne() throws {
+        let bytes = Self.header() + Self.record(seconds: 100, bytes: Self.udpFrame(40_001))
+        let path = try Self.file("cut-first.pcap", Array(bytes.dropLast(10)))
+        let run = try CLIRunner.run(["analyze", path])
+        #expect(run.status == 1)
+        #expect(run.error.contains("reading stopped before the first packet"))
+    }
+
+    @Test(.enabled(if: CLIRunner.isBuilt, "build the wirecheck binary first"))
+    func headerOnlyFileExitsZero() throws {
+        let run = try CLIRunner.run(["analyze", try Self.file("empty.pcap", Self.header())])
+        #expect(run.status == 0)
+    }
+
+    @Test(.enabled(if: CLIRunner.isBuilt, "build the wirecheck binary first"))
     func capturedLengthPastFileEnd() throws {
         // The second record claims 1000 captured bytes; the file ends after 20 of them.
         let bytes = Self.header() + Self.record(seconds: 100, bytes: Self.udpFrame(40_001))
