@@ -3,6 +3,7 @@ import Testing
 import WirecheckCapture
 import WirecheckCore
 import WirecheckEngine
+import WirecheckHosts
 import WirecheckOutput
 @testable import WirecheckProtocols
 import WirecheckSynthesis
@@ -151,6 +152,49 @@ import WirecheckSynthesis
         let text = String(decoding: bytes, as: UTF8.self)
         // The symbol is the name without its last byte; its escapes must appear verbatim.
         #expect(text.contains(#""symbol":"plc\n\r\t\u0000\u001b\u2028\u2029\"\\\\xff.loca""#))
+    }
+
+    /// Sysmon process-create and network-connection events for the Modbus connection of
+    /// `hostileCapture` (10.0.0.5:50002 to 10.0.0.20:502 at 00:16:40 UTC on 1970-01-01), with a
+    /// command line carrying a newline, a carriage return, a tab, U+2028, U+2029, a quote and a backslash.
+    static let telemetry = """
+    <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>1</EventID><Computer>eng-ws</Computer></System><EventData><Data Name='UtcTime'>1970-01-01 00:16:39.000</Data><Data Name='ProcessGuid'>{aaaa0000-0000-0000-0000-000000000001}</Data><Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Tools\\modpoll.exe</Data><Data Name='CommandLine'>modpoll.exe&#10;-r&#13;40&#9;&#x2028;&#x2029;&quot;\\</Data><Data Name='User'>PLANT\\engineer</Data></EventData></Event>
+    <Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Sysmon'/><EventID>3</EventID><Computer>eng-ws</Computer></System><EventData><Data Name='UtcTime'>1970-01-01 00:16:40.000</Data><Data Name='ProcessGuid'>{aaaa0000-0000-0000-0000-000000000001}</Data><Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Tools\\modpoll.exe</Data><Data Name='User'>PLANT\\engineer</Data><Data Name='Protocol'>tcp</Data><Data Name='Initiated'>true</Data><Data Name='SourceIsIpv6'>false</Data><Data Name='SourceIp'>10.0.0.5</Data><Data Name='SourcePort'>50002</Data><Data Name='DestinationIsIpv6'>false</Data><Data Name='DestinationIp'>10.0.0.20</Data><Data Name='DestinationPort'>502</Data></EventData></Event>
+    """
+
+    @Test func telemetryCommandLineEscaped() throws {
+        var options = AnalysisOptions()
+        options.hostTelemetry = HostTelemetry.load(text: Self.telemetry, name: "inline")
+        #expect(options.hostTelemetry?.connections.count == 1)
+        let result = try AnalysisHarness.analyze(Self.hostileCapture(), options: options)
+        let lines = result.eveLines
+        let withProcess = lines.filter { $0.contains("\"command_line\"") }
+        #expect(!withProcess.isEmpty)
+        for line in withProcess {
+            #expect(!line.contains("\n"))
+            #expect(!line.contains("\u{2028}"))
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            let process = object?["process"] as? [String: Any]
+            #expect(process?["command_line"] as? String == "modpoll.exe\n-r\r40\t\u{2028}\u{2029}\"\\")
+        }
+    }
+
+    @Test func httpOnICSPortStaysOneLine() throws {
+        let request = Array("GET /".utf8) + [0x0A, 0xE2, 0x80, 0xA8, 0xFF, 0x1B] + Array(" HTTP/1.1\r\nHost: a\nb\r\n\r\n".utf8)
+        let frames = Self.conversation(50_010, 502, server: "10.0.0.21", exchanges: [(true, request)])
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("http.pcap").path
+        let writer = try CaptureFileWriter(path: path, linkType: .ethernet)
+        for (index, frame) in frames.enumerated() {
+            writer.write(frame, timestamp: Timestamp(nanoseconds: 1_000_000_000_000 + Int64(index) * 1_000_000))
+        }
+        writer.close()
+        let bytes = try Self.eveFile(for: path)
+        let lines = Self.parsedLines(bytes)
+        #expect(lines.count > 1)
+        for line in lines {
+            #expect(line != nil)
+        }
+        #expect(!bytes.contains(0xFF))
     }
 
     @Test func wireValueRoundTrips() throws {
