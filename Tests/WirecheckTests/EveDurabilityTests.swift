@@ -20,7 +20,7 @@ import WirecheckOutput
         Event(eventType: "test", timestamp: Timestamp(nanoseconds: Int64(index)), body: ["index": .int(index)])
     }
 
-    /// Every newline-terminated line parses as a JSON object.
+    /// Returns true when every newline-terminated line parses as a JSON object.
     static func allLinesParse(_ text: String) -> Bool {
         text.split(separator: "\n").allSatisfy { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any]

@@ -43,7 +43,7 @@ enum CLIRunner {
         [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
     }
 
-    /// A little-endian microsecond pcap file header with `snapshotLength`, Ethernet.
+    /// Builds a little-endian microsecond pcap file header with `snapshotLength`, Ethernet.
     static func header(snapshotLength: UInt32 = 65_535) -> [UInt8] {
         [0xD4, 0xC3, 0xB2, 0xA1, 0x02, 0x00, 0x04, 0x00] + u32(0) + u32(0) + u32(snapshotLength) + u32(1)
     }

@@ -24,7 +24,7 @@ import WirecheckSynthesis
     /// byte as the four characters `\xff`.
     static let hostileNameDecoded = "plc\n\r\t\u{0}\u{1B}\u{2028}\u{2029}\"\\\\xff.local"
 
-    /// A TLS 1.2 ClientHello record whose server_name extension carries `name`.
+    /// Builds a TLS 1.2 ClientHello record whose server_name extension carries `name`.
     static func clientHello(serverName name: [UInt8]) -> [UInt8] {
         func u16(_ value: Int) -> [UInt8] { [UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
         let serverNameList = [0x00] + u16(name.count) + name
@@ -37,7 +37,7 @@ import WirecheckSynthesis
         return [0x16, 0x03, 0x01] + u16(handshake.count) + handshake
     }
 
-    /// A Modbus read device identification exchange whose vendor name is `name`.
+    /// Builds a Modbus read device identification exchange whose vendor name is `name`.
     static func deviceIdentification(vendorName name: [UInt8]) -> (request: [UInt8], response: [UInt8]) {
         let requestPDU: [UInt8] = [0x2B, 0x0E, 0x01, 0x00]
         let responsePDU: [UInt8] = [0x2B, 0x0E, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, UInt8(name.count)] + name
@@ -47,7 +47,7 @@ import WirecheckSynthesis
         return (adu(requestPDU), adu(responsePDU))
     }
 
-    /// A CIP read_tag request over SendRRData whose symbolic segment is `symbol` (even length).
+    /// Builds a CIP read_tag request over SendRRData whose symbolic segment is `symbol` (even length).
     static func readTag(symbol: [UInt8]) -> [UInt8] {
         let path: [UInt8] = [0x91, UInt8(symbol.count)] + symbol
         let cip: [UInt8] = [0x4C, UInt8(path.count / 2)] + path + [0x01, 0x00]
@@ -86,7 +86,7 @@ import WirecheckSynthesis
         return path
     }
 
-    /// Runs the capture through the CLI's EVE writer into a file and returns the file's bytes.
+    /// Runs the capture through the pipeline into an `EveWriter` file, as `--eve` does, and returns the file's bytes.
     static func eveFile(for capture: String) throws -> [UInt8] {
         let directory = TestPaths.temporaryDirectory()
         let evePath = directory.appendingPathComponent("eve.json").path

@@ -27,7 +27,7 @@ import WirecheckSynthesis
         return path
     }
 
-    /// A pseudo-random IPv4 source in 172.16.0.0/12 for flood index `index`, distinct per index.
+    /// Returns a pseudo-random IPv4 source in 172.16.0.0/12 for flood index `index`, distinct per index.
     static func floodSource(_ index: Int) -> IPAddress {
         .v4(0xAC10_0000 | UInt32(truncatingIfNeeded: (index &* 2_654_435_761) & 0x000F_FFFF))
     }
@@ -36,7 +36,7 @@ import WirecheckSynthesis
         result.summary.limitOverruns.first { $0.0 == name }?.1
     }
 
-    /// The `limits` member of the run's stats event, parsed back from its EVE line.
+    /// Returns the `limits` member of the run's stats event, parsed back from its EVE line.
     static func statsLimits(_ result: AnalysisResult) -> [String: Any]? {
         guard let line = result.eveLines.last(where: { $0.contains("\"event_type\":\"stats\"") }),
               let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -176,7 +176,7 @@ import WirecheckSynthesis
 
     // MARK: - Reassembly
 
-    /// One connection whose client sends `segments` segments of 100 bytes, each after a
+    /// Writes one connection whose client sends `segments` segments of 100 bytes, each after a
     /// 100-byte hole, so nothing can be delivered in order.
     static func outOfOrderFlood(segments: Int, flows: Int = 1) throws -> String {
         var frames: [[UInt8]] = []
@@ -285,7 +285,7 @@ import WirecheckSynthesis
 
     // MARK: - Outstanding requests
 
-    /// One Modbus/TCP connection carrying `requests` read requests and no response, 100 to a segment.
+    /// Writes one Modbus/TCP connection carrying `requests` read requests and no response, 100 to a segment.
     static func unansweredModbus(requests: Int) throws -> String {
         var session = TCPConversation(link: link, client: IPAddress("10.0.0.5")!, clientPort: 50_000,
                                       server: server, serverPort: 502)
