@@ -252,8 +252,18 @@ struct AnalyzeCommand {
         // In live mode the EVE file is flushed at least once a second of wall time, so a
         // crash or kill loses at most the last second of events.
         var lastFlush = time(nil)
+        // A failed EVE write (a full disk) ends the run at once: analysing on, above all in live
+        // mode, would only lose more events. The message and status 1 follow at the end.
+        var stoppedForOutput = false
+        let stopIfOutputFailed = {
+            guard !stoppedForOutput, let failure = eveWriter?.failure else { return }
+            stoppedForOutput = true
+            printError("\(failure.description); stopping the analysis")
+            input.stop()
+        }
         input.run({ packet in
             analyzer.process(packet)
+            stopIfOutputFailed()
             if let progress {
                 packetsSinceProgress += 1
                 if packetsSinceProgress >= 4096 {
@@ -273,6 +283,7 @@ struct AnalyzeCommand {
             }
         }, idle: { now in
             analyzer.housekeep(now: now)
+            stopIfOutputFailed()
             if let liveDuration, Double(time(nil) - wallStart) >= liveDuration { input.stop() }
             if isLive {
                 eveWriter?.flush()
