@@ -125,7 +125,7 @@ struct AnalyzeCommand {
             throw UsageError("give either --baseline FILE or --learn-first DURATION, not both")
         }
         if privilegeUser != nil && interface == nil {
-            throw UsageError("--user applies only to live capture with -i INTERFACE")
+            throw UsageError("--user applies only to live capture: remove it, or capture with -i INTERFACE")
         }
         if let privilegeUser {
             _ = try PrivilegeDrop.lookUp(privilegeUser)
