@@ -19,6 +19,16 @@ public struct AnalysisOptions {
     public var clockSkewTolerance: Double = 5
     /// Learning or detecting against a communication baseline.
     public var baseline: BaselineMode = .none
+    /// Bounds on IP fragment reassembly (`--max-fragments` sets datagrams in progress).
+    public var fragmentLimits = FragmentLimits()
+    /// Bounds of the ARP monitor (`--max-arp-bindings` sets tracked bindings).
+    public var arp = ARPConfiguration()
+    /// Buffer limits of the application layer and the per-flow outstanding-request limit of
+    /// its parsers (`--max-outstanding-requests`).
+    public var application = ApplicationLimits()
+    /// Decoder anomalies of one name from one source written per minute of packet time before
+    /// the rest are counted (`--anomaly-repeats`).
+    public var anomaliesPerSourcePerMinute = AnomalyRateLimiter.defaultPerWindow
 
     public init() {}
 }
@@ -38,6 +48,7 @@ public final class Analyzer {
     let talkers = TalkerTable()
     let baselineStage: BaselineStage?
     let checksumFilter: ChecksumOffloadFilter
+    let anomalyLimiter: AnomalyRateLimiter
 
     private var decoded = DecodedPacket()
     private var nextHousekeeping: Timestamp?
@@ -62,9 +73,11 @@ public final class Analyzer {
             break
         }
         baselineStage = BaselineStage(mode: options.baseline, sink: router)
-        checksumFilter = ChecksumOffloadFilter(downstream: router)
-        decoder = PacketDecoder(sink: checksumFilter, verifyChecksums: options.verifyChecksums)
-        applicationLayer = ApplicationLayer(sink: router)
+        anomalyLimiter = AnomalyRateLimiter(downstream: router, perWindow: options.anomaliesPerSourcePerMinute)
+        checksumFilter = ChecksumOffloadFilter(downstream: anomalyLimiter)
+        decoder = PacketDecoder(sink: checksumFilter, limits: options.fragmentLimits,
+                                verifyChecksums: options.verifyChecksums)
+        applicationLayer = ApplicationLayer(sink: router, limits: options.application)
         payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
         if let stage = baselineStage {
             applicationLayer.operationObserver = { operation, flow, timestamp, packets in
@@ -74,7 +87,7 @@ public final class Analyzer {
         }
         flowTable = FlowTable(configuration: options.flows, sink: router, consumer: payloadRouter)
         scanDetector = ScanDetector(sink: router)
-        arpMonitor = ARPMonitor(sink: router)
+        arpMonitor = ARPMonitor(configuration: options.arp, sink: router)
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
         if let telemetry = options.hostTelemetry {
             let enricher = HostEnricher(telemetry: telemetry, clockSkewTolerance: options.clockSkewTolerance)
@@ -136,6 +149,7 @@ public final class Analyzer {
     public func finish() {
         let end = lastTimestamp ?? Timestamp.zero
         checksumFilter.finish()
+        anomalyLimiter.finish()
         flowTable.finish(at: end)
         scanDetector.finish(at: end)
         baselineStage?.finish(at: end)
@@ -150,6 +164,20 @@ public final class Analyzer {
     /// Returns the baseline learned in `.learn` mode; call after `finish()`.
     public func learnedBaseline() -> Baseline? {
         baselineStage?.learnedBaseline()
+    }
+
+    /// Times each resource limit was reached, keyed by the limit's name, for the summary and the
+    /// `stats` event. Every limit is listed, with 0 when it was never reached.
+    public func limitOverruns() -> [(String, UInt64)] {
+        let arp = arpMonitor.statistics
+        return [
+            ("max_flows", flowTable.statistics.flowsEvicted),
+            ("reassembly_bytes", UInt64(flowTable.reassemblyOverruns)),
+            ("outstanding_requests", UInt64(applicationLayer.statistics.outstandingRequestOverruns)),
+            ("fragments", UInt64(decoder.statistics.fragmentLimitOverruns)),
+            ("arp_bindings", arp.bindingOverruns + arp.pendingOverruns),
+            ("anomaly_repeats", anomalyLimiter.heldTotal),
+        ]
     }
 
     /// Fills the summary's analysis members from each stage's statistics.
@@ -186,6 +214,10 @@ public final class Analyzer {
         for (reason, count) in decoder.statistics.skippedReasons {
             summary.skipped.append((reason, count))
         }
+        for (name, count) in anomalyLimiter.heldByName.sorted(by: { $0.key < $1.key }) {
+            summary.skipped.append(("\(name) anomalies not written past \(anomalyLimiter.perWindow) per source per minute (one event with the repeat count is written instead; --anomaly-repeats changes the limit)", count))
+        }
+        summary.limitOverruns = limitOverruns()
     }
 }
 

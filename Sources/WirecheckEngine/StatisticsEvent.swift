@@ -45,6 +45,15 @@ extension Analyzer {
         for (name, count) in tally.alerts.sorted(by: { $0.key < $1.key }) {
             alerts.set(name, .int(count.count))
         }
+        // Each named limit and how often it was reached; 0 means the run stayed within it.
+        var limits = JSONObject()
+        for (name, count) in limitOverruns() {
+            limits.set(name, .int(count))
+        }
+        var heldAnomalies = JSONObject()
+        for (name, count) in anomalyLimiter.heldByName.sorted(by: { $0.key < $1.key }) {
+            heldAnomalies.set(name, .int(count))
+        }
         var skipped = JSONObject()
         for (reason, count) in summary.skipped {
             skipped.set(reason, .int(count))
@@ -58,6 +67,8 @@ extension Analyzer {
             "encrypted": .object(encrypted),
             "anomalies": .object(anomalies),
             "alerts": .object(alerts),
+            "anomalies_held": .object(heldAnomalies),
+            "limits": .object(limits),
             "skipped": .object(skipped),
             "warnings": .array(summary.warnings.map { .string($0) }),
         ]

@@ -15,6 +15,9 @@ public final class FlowTable {
     var listHeads = [Flow?](repeating: nil, count: FlowTimeoutClass.allCases.count)
     var listTails = [Flow?](repeating: nil, count: FlowTimeoutClass.allCases.count)
     let reassemblyBudget: ReassemblyBudget
+    /// Times a reassembler released held data early because a per-direction limit or the total
+    /// reassembly budget was exhausted.
+    public var reassemblyOverruns: Int { reassemblyBudget.overruns }
     /// Time of the first packet of the input, which opens the mid-stream grace window.
     var firstPacketTime: Timestamp?
     /// Time of the first flow-creating packet of each capture source.

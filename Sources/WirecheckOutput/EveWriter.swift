@@ -14,8 +14,12 @@ public struct OutputError: Error, CustomStringConvertible {
 /// Writes events as EVE JSON lines through one reused buffer and `write(2)`, flushing when the
 /// buffer fills, on `flush()` and on `close()`.
 ///
-/// Lines are only ever written whole from the buffer, so a reader never sees a partial line
-/// unless the process dies inside a `write` call.
+/// The buffer only ever contains whole lines, so a completed flush leaves the file ending in a
+/// newline. When a write fails part-way (a full disk), the writer truncates a regular file back
+/// to its last complete line. A process killed inside a `write` call (kill -9) can still leave
+/// part of one line at the end of the file, and loses whatever was buffered but not yet written
+/// (at most `flushThreshold` bytes, or about one second of events in live mode). Opening the
+/// file again with `append` removes such a torn last line before writing.
 public final class EveWriter: EventSink {
     public let path: String
     private let descriptor: Int32
@@ -28,6 +32,11 @@ public final class EveWriter: EventSink {
     public private(set) var eventsWritten: UInt64 = 0
     public private(set) var eventsLost: UInt64 = 0
     private var isClosed = false
+    /// File offset just after the last complete line written, for regular files; nil for pipes,
+    /// terminals and standard output.
+    private var lineEndOffset: off_t?
+    /// Bytes of a torn last line removed when the file was opened for appending.
+    public private(set) var repairedBytes = 0
 
     /// Opens `path` for writing (`-` is standard output). With `append` false an existing file
     /// is replaced.
@@ -39,7 +48,7 @@ public final class EveWriter: EventSink {
             descriptor = STDOUT_FILENO
             ownsDescriptor = false
         } else {
-            let flags = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+            let flags = (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC) | O_CREAT
             let opened = open(path, flags, 0o644)
             guard opened >= 0 else {
                 let reason = String(cString: strerror(errno))
@@ -47,6 +56,20 @@ public final class EveWriter: EventSink {
             }
             descriptor = opened
             ownsDescriptor = true
+            var status = stat()
+            if fstat(opened, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG {
+                if append {
+                    do {
+                        repairedBytes = try EveWriter.removeTornLine(descriptor: opened, size: status.st_size, path: path)
+                    } catch {
+                        _ = closeDescriptor(opened)
+                        throw error
+                    }
+                    lineEndOffset = status.st_size - off_t(repairedBytes)
+                } else {
+                    lineEndOffset = 0
+                }
+            }
         }
         buffer.reserveCapacity(flushThreshold + 4096)
     }
@@ -71,22 +94,67 @@ public final class EveWriter: EventSink {
         guard !buffer.isEmpty, failure == nil else { return }
         var offset = 0
         let total = buffer.count
+        var lastLineEnd = 0
         buffer.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
             while offset < total {
-                let written = write(descriptor, bytes.baseAddress! + offset, total - offset)
+                let written = write(descriptor, base + offset, total - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     let reason = String(cString: strerror(errno))
                     failure = OutputError("writing EVE output '\(path)' failed: \(reason); free space or choose another path with --eve")
                     return
                 }
+                if written == 0 {
+                    failure = OutputError("writing EVE output '\(path)' failed: the write call accepted no bytes; choose another path with --eve")
+                    return
+                }
                 offset += written
+                if let newline = buffer[..<offset].lastIndex(of: 0x0A) { lastLineEnd = newline + 1 }
             }
         }
         if failure != nil {
-            eventsLost += UInt64(buffer[offset...].lazy.filter { $0 == 0x0A }.count)
+            eventsLost += UInt64(buffer[lastLineEnd...].lazy.filter { $0 == 0x0A }.count)
+            // A write that stopped inside a line left a torn line. Cutting the file back to the
+            // last whole line keeps readers from parsing half an event.
+            if let lineEnd = lineEndOffset, offset > lastLineEnd {
+                _ = ftruncate(descriptor, lineEnd + off_t(lastLineEnd))
+            }
         }
+        if let lineEnd = lineEndOffset { lineEndOffset = lineEnd + off_t(lastLineEnd) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Largest number of bytes read back at a time while looking for the last newline.
+    private static let repairReadChunk = 64 * 1024
+
+    /// Truncates a file opened for appending back to its last newline when it does not end with
+    /// one, and returns how many bytes were removed (0 when the file is empty or whole).
+    static func removeTornLine(descriptor: Int32, size: off_t, path: String) throws -> Int {
+        guard size > 0 else { return 0 }
+        var chunk = [UInt8](repeating: 0, count: repairReadChunk)
+        var end = size
+        var keep: off_t = 0
+        search: while end > 0 {
+            let start = max(0, end - off_t(repairReadChunk))
+            let length = Int(end - start)
+            let read = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length, start) }
+            guard read == length else {
+                let reason = read < 0 ? String(cString: strerror(errno)) : "short read"
+                throw OutputError("cannot read EVE output '\(path)' to check its last line: \(reason); check the file or write to a new one")
+            }
+            if end == size && chunk[length - 1] == 0x0A { return 0 }
+            if let newline = chunk[..<length].lastIndex(of: 0x0A) {
+                keep = start + off_t(newline) + 1
+                break search
+            }
+            end = start
+        }
+        guard ftruncate(descriptor, keep) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw OutputError("cannot remove the torn last line of EVE output '\(path)': \(reason); fix or move the file before appending")
+        }
+        return Int(size - keep)
     }
 
     public func close() {

@@ -56,6 +56,8 @@ public struct RunSummary {
     public var eveOutput: String?
     public var eveEvents: UInt64 = 0
     public var reportOutput: String?
+    /// Times each resource limit was reached, keyed by the limit's name (`max_flows`, ...).
+    public var limitOverruns: [(String, UInt64)] = []
 
     public init() {}
 }
@@ -122,6 +124,13 @@ public enum SummaryFormatter {
             lines.append("")
             lines.append("Host telemetry:")
             for line in summary.hostTelemetry { lines.append("  " + line) }
+        }
+
+        let reachedLimits = summary.limitOverruns.filter { $0.1 > 0 }
+        if !reachedLimits.isEmpty {
+            lines.append("")
+            lines.append("Limits reached (raise them with the matching analyze option):")
+            for (name, count) in reachedLimits { lines.append("  \(pad(String(count), 6)) \(name)") }
         }
 
         if !summary.skipped.isEmpty || !summary.warnings.isEmpty || !summary.errors.isEmpty {

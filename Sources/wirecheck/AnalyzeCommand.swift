@@ -21,7 +21,22 @@ struct AnalyzeCommand {
       --eve PATH              write EVE JSON lines to PATH ('-' for standard output)
       --filter EXPR           analyse only packets matching the BPF expression EXPR
       -i, --interface NAME    capture live from interface NAME until Ctrl-C or SIGTERM
+      --eve-append            append to an existing EVE file instead of replacing it; a torn
+                              last line left by a killed run is removed first
       --max-flows N           maximum number of flows tracked at once (default 1000000)
+      --max-reassembly-bytes N
+                              out-of-order TCP bytes held per flow direction (default 1048576)
+      --max-reassembly-total N
+                              out-of-order TCP bytes held over all flows (default 268435456)
+      --max-outstanding-requests N
+                              requests per flow waiting for a response (default: each
+                              protocol's own, 64 for Modbus, 32 for DNP3, EtherNet/IP, S7comm)
+      --max-fragments N       IP datagrams reassembled from fragments at once (default 4096)
+      --max-arp-bindings N    IP-to-MAC bindings the ARP monitor tracks (default 10000)
+      --anomaly-repeats N     decoder anomalies of one name from one source written per minute
+                              of packet time; the rest are counted (default 10)
+      --user NAME             in live mode as root, switch to user NAME once the interface and
+                              output files are open (default nobody)
       --midstream-grace SEC   seconds after the first packet during which a flow with no
                               handshake counts as a mid-stream pickup (default 10)
       --no-checksums          do not verify IP, TCP and UDP checksums (for captures taken on
@@ -58,6 +73,9 @@ struct AnalyzeCommand {
     var learnInto: String?
     /// Set by `wirecheck learn -i`: stop a live capture after this many seconds.
     var liveDuration: Double?
+    var eveAppend = false
+    /// The user a live capture run as root switches to after opening its inputs and outputs.
+    var privilegeUser: String?
 
     init(arguments: [String]) throws {
         var cursor = ArgumentCursor(arguments)
@@ -66,7 +84,21 @@ struct AnalyzeCommand {
             case "--eve": evePath = try cursor.value(for: option)
             case "--filter": captureOptions.filter = try cursor.value(for: option)
             case "-i", "--interface": interface = try cursor.value(for: option)
+            case "--eve-append": eveAppend = true
             case "--max-flows": options.flows.maxFlows = try cursor.integer(for: option, range: 1...100_000_000)
+            case "--max-reassembly-bytes":
+                options.flows.reassemblyLimits.maxBufferedBytesPerDirection = try cursor.integer(for: option, range: 0...(1 << 40))
+            case "--max-reassembly-total":
+                options.flows.reassemblyMaxTotalBytes = try cursor.integer(for: option, range: 0...(1 << 40))
+            case "--max-outstanding-requests":
+                options.application.maxOutstandingRequests = try cursor.integer(for: option, range: 1...10_000_000)
+            case "--max-fragments":
+                options.fragmentLimits.maxDatagramsInProgress = try cursor.integer(for: option, range: 1...10_000_000)
+            case "--max-arp-bindings":
+                options.arp.maxBindings = try cursor.integer(for: option, range: 1...100_000_000)
+            case "--anomaly-repeats":
+                options.anomaliesPerSourcePerMinute = try cursor.integer(for: option, range: 1...1_000_000)
+            case "--user": privilegeUser = try cursor.value(for: option)
             case "--midstream-grace": options.flows.midstreamGrace = try cursor.seconds(for: option)
             case "--no-checksums": options.verifyChecksums = false
             case "--host-events": hostEventPaths.append(try cursor.value(for: option))
@@ -94,6 +126,12 @@ struct AnalyzeCommand {
         }
         if baselinePath != nil && learnFirst != nil {
             throw UsageError("give either --baseline FILE or --learn-first DURATION, not both")
+        }
+        if privilegeUser != nil && interface == nil {
+            throw UsageError("--user applies only to live capture: remove it, or capture with -i INTERFACE")
+        }
+        if let privilegeUser {
+            _ = try PrivilegeDrop.lookUp(privilegeUser)
         }
         if interface == nil && captures.isEmpty {
             throw UsageError("no capture given: name one or more pcap or pcapng files, '-' for standard input, or -i INTERFACE")
@@ -132,7 +170,10 @@ struct AnalyzeCommand {
         var eveWriter: EveWriter?
         if let evePath {
             do {
-                let writer = try EveWriter(path: evePath, sources: sources)
+                let writer = try EveWriter(path: evePath, sources: sources, append: eveAppend)
+                if writer.repairedBytes > 0 {
+                    printError("EVE output '\(evePath)' ended in a torn line, probably from a run that was killed; removed its last \(writer.repairedBytes) bytes before appending")
+                }
                 eveWriter = writer
                 outputs.append(writer)
             } catch {
@@ -182,6 +223,17 @@ struct AnalyzeCommand {
             }
         }
 
+        // Every file this run writes is open now, so a live capture running as root can give
+        // up root before it parses the first hostile packet.
+        if interface != nil && geteuid() == 0 {
+            do {
+                try PrivilegeDrop.switchUser(to: PrivilegeDrop.lookUp(privilegeUser ?? PrivilegeDrop.defaultUser))
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
+
         let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
         let progress = isatty(STDERR_FILENO) == 1 && interface == nil && !quiet
             ? ProgressReporter(totalBytes: input.progress.totalBytes > 0 ? input.progress.totalBytes : nil) : nil
@@ -203,8 +255,18 @@ struct AnalyzeCommand {
         // In live mode the EVE file is flushed at least once a second of wall time, so a
         // crash or kill loses at most the last second of events.
         var lastFlush = time(nil)
+        // A failed EVE write (a full disk) ends the run at once: analysing on, above all in live
+        // mode, would only lose more events. The message and status 1 follow at the end.
+        var stoppedForOutput = false
+        let stopIfOutputFailed = {
+            guard !stoppedForOutput, let failure = eveWriter?.failure else { return }
+            stoppedForOutput = true
+            printError("\(failure.description); stopping the analysis")
+            input.stop()
+        }
         input.run({ packet in
             analyzer.process(packet)
+            stopIfOutputFailed()
             if let progress {
                 packetsSinceProgress += 1
                 if packetsSinceProgress >= 4096 {
@@ -224,6 +286,7 @@ struct AnalyzeCommand {
             }
         }, idle: { now in
             analyzer.housekeep(now: now)
+            stopIfOutputFailed()
             if let liveDuration, Double(time(nil) - wallStart) >= liveDuration { input.stop() }
             if isLive {
                 eveWriter?.flush()
@@ -310,7 +373,10 @@ struct AnalyzeCommand {
             printError("\(failure.description) (\(eveWriter?.eventsLost ?? 0) events were not written)")
             return 1
         }
-        let nothingAnalysed = analyzer.packets == 0 && !isLive && !input.openErrors.isEmpty
+        // No packet analysed counts as failure when a file could not be opened or was damaged
+        // before its first packet; a whole capture with no packets is a valid, empty result.
+        let readFailed = !input.openErrors.isEmpty || statistics.sources.contains { !$0.completed }
+        let nothingAnalysed = analyzer.packets == 0 && !isLive && readFailed
         return nothingAnalysed ? 1 : 0
     }
 }

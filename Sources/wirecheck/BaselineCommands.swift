@@ -37,10 +37,12 @@ struct LearnCommand {
                     throw UsageError("invalid duration '\(text)' for --duration: use seconds or a number with s, m, h or d (600, 10m, 2h)")
                 }
                 duration = seconds
-            case "--filter", "-i", "--interface", "--host-events", "--eve", "--clock-skew", "--max-flows", "--midstream-grace":
+            case "--filter", "-i", "--interface", "--host-events", "--eve", "--clock-skew", "--max-flows", "--midstream-grace",
+                 "--max-reassembly-bytes", "--max-reassembly-total", "--max-outstanding-requests", "--max-fragments",
+                 "--max-arp-bindings", "--anomaly-repeats", "--user":
                 passed.append(option)
                 passed.append(try cursor.value(for: option))
-            case "--quiet", "-q", "--no-checksums":
+            case "--quiet", "-q", "--no-checksums", "--eve-append":
                 passed.append(option)
             case "-h", "--help": throw HelpRequested(text: LearnCommand.usage)
             default: throw UsageError("unknown option '\(option)' for learn; run 'wirecheck learn --help' for the list")

@@ -273,11 +273,14 @@ public final class DNP3Parser: ApplicationParser {
             // A reused sequence number abandons the older request, which stays counted as unanswered.
             unansweredRequests += 1
             pending[Int(message.sequence)] = PendingRequest(functionCode: code, packets: packets)
-            if unansweredRequests > DNP3Parser.maxUnansweredRequests && !floodReported {
+            // The pending table keeps at most 16 requests (one per sequence number), so this
+            // limit only decides when the unanswered count is reported as a flood.
+            let floodLimit = context.outstandingRequestLimit(default: DNP3Parser.maxUnansweredRequests)
+            if unansweredRequests > floodLimit && !floodReported {
                 floodReported = true
                 raise(DNP3Catalogue.requestFlood, context,
-                      "\(sender(direction, context)) has \(unansweredRequests) DNP3 requests to outstation \(unit) without a response, past the limit of \(DNP3Parser.maxUnansweredRequests).",
-                      ["unanswered": .int(unansweredRequests), "limit": .int(DNP3Parser.maxUnansweredRequests)], packets: packets)
+                      "\(sender(direction, context)) has \(unansweredRequests) DNP3 requests to outstation \(unit) without a response, past the limit of \(floodLimit).",
+                      ["unanswered": .int(unansweredRequests), "limit": .int(floodLimit)], packets: packets)
             }
         }
         if code == 0x14 { unsolicitedDisabled = false }

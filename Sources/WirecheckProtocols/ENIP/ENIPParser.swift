@@ -174,7 +174,8 @@ public final class ENIPParser: ApplicationParser {
                       message: "\(sender(direction, context)) asked \(receiver(direction, context)) for its identity with an EtherNet/IP ListIdentity request.",
                       context: context)
             }
-            if pending.count >= Self.maxPendingRequests {
+            if pending.count >= context.outstandingRequestLimit(default: Self.maxPendingRequests) {
+                context.countOutstandingRequestOverrun()
                 emit(request: pending.removeFirst(), reply: nil, replyPacket: nil, context: context)
             }
             pending.append(PendingRequest(header: header, cip: cip, connectedSequence: sequence, packet: context.packet))

@@ -15,6 +15,10 @@ public final class ApplicationContext {
     /// not report their absence.
     public var isMidstream = false
     public let sink: EventSink
+    /// The run's outstanding-request limit per flow, or nil for each parser's own default.
+    public internal(set) var maxOutstandingRequests: Int?
+    /// Times any parser dropped a waiting request at its outstanding-request limit.
+    public internal(set) var outstandingRequestOverruns = 0
     /// The packets that carried the buffer passed to `parse`, in order, each with the offset of
     /// its first byte in that buffer. The caller sets it before each call.
     var bufferPackets: [(offset: Int, packet: PacketReference)] = []
@@ -40,6 +44,16 @@ public final class ApplicationContext {
             }
         }
         return result.isEmpty ? [packet] : result
+    }
+
+    /// Returns the outstanding-request limit a parser applies: the run's, or `parserDefault`.
+    public func outstandingRequestLimit(default parserDefault: Int) -> Int {
+        maxOutstandingRequests ?? parserDefault
+    }
+
+    /// Counts one request dropped at the outstanding-request limit, for the run statistics.
+    public func countOutstandingRequestOverrun() {
+        outstandingRequestOverruns += 1
     }
 
     /// Emits a conformance anomaly for this flow.

@@ -8,7 +8,12 @@ import WirecheckFlows
 /// protocol's parser in order, keeping a message that spans TCP segments until it is complete.
 /// Not thread-safe, so one instance serves one flow table.
 public final class ApplicationLayer {
-    public private(set) var statistics = ApplicationStatistics()
+    public var statistics: ApplicationStatistics {
+        var result = counters
+        result.outstandingRequestOverruns = context.outstandingRequestOverruns
+        return result
+    }
+    private var counters = ApplicationStatistics()
     /// TLS record bytes of ended flows, cleartext and encrypted, for the run's encrypted share.
     public private(set) var tlsStatistics = TLSStatistics()
     /// Ended flows that were parsed as TLS.
@@ -39,6 +44,7 @@ public final class ApplicationLayer {
                                       destPort: 0, ipProtocol: IPProtocolNumber.tcp)
         self.context = ApplicationContext(flow: placeholder, timestamp: .zero, packet: PacketReference(source: 0, number: 0),
                                           transport: .tcp, sink: sink)
+        self.context.maxOutstandingRequests = limits.maxOutstandingRequests
     }
 
     // MARK: - Entry points
@@ -228,7 +234,7 @@ public final class ApplicationLayer {
         state.protocolName = type.name
         state.parser = type.makeParser(transport: state.transport)
         flow.appProto = type.name
-        statistics.flowsByProtocol[type.name, default: 0] += 1
+        counters.flowsByProtocol[type.name, default: 0] += 1
         checkPort(flow, state: state, protocolName: type.name, displayName: type.name, isIndustrial: type.isIndustrial,
                   timestamp: timestamp)
     }
@@ -236,7 +242,7 @@ public final class ApplicationLayer {
     private func identify(_ flow: Flow, state: FlowApplicationState, asCommon common: CommonProtocol, timestamp: Timestamp) {
         state.protocolName = common.rawValue
         flow.appProto = common.rawValue
-        statistics.flowsByProtocol[common.rawValue, default: 0] += 1
+        counters.flowsByProtocol[common.rawValue, default: 0] += 1
         checkPort(flow, state: state, protocolName: common.rawValue, displayName: common.displayName, isIndustrial: false,
                   timestamp: timestamp)
     }
@@ -319,7 +325,7 @@ public final class ApplicationLayer {
         let sender = direction == .toServer ? flow.context.srcIP : flow.context.destIP
         let protocolName = state.protocolName ?? "unknown"
         if bufferedCount > parser.maximumMessageSize {
-            statistics.parseErrors += 1
+            counters.parseErrors += 1
             if !state.reportedParseError {
                 state.reportedParseError = true
                 context.anomaly(ApplicationLayerCatalogue.parseError,
@@ -327,7 +333,7 @@ public final class ApplicationLayer {
                                 details: ["buffered_bytes": .int(bufferedCount), "maximum_message_size": .int(parser.maximumMessageSize)])
             }
         } else if bufferedCount > limits.reassemblyBufferBytes {
-            statistics.bufferOverruns += 1
+            counters.bufferOverruns += 1
             if !state.reportedOverflow {
                 state.reportedOverflow = true
                 context.anomaly(ApplicationLayerCatalogue.bufferOverflow,
@@ -412,7 +418,7 @@ public final class ApplicationLayer {
         let port = ports.servicePort(source: flow.context.srcPort, destination: flow.context.destPort, transport: transport)
         guard let portProtocols = ports.protocols(on: port, transport: transport) else { return }
         state.reportedUnidentified = true
-        statistics.unidentifiedFlowsOnICSPorts += 1
+        counters.unidentifiedFlowsOnICSPorts += 1
 
         let sender = direction == .toServer ? flow.context.srcIP : flow.context.destIP
         let expected = portProtocols.sorted().joined(separator: " or ")

@@ -10,11 +10,16 @@ public struct ApplicationLimits: Sendable {
     /// Bytes one direction must carry, all rejected by every probe, before an ICS port is reported
     /// as carrying unidentified traffic. Shorter leftovers are reported at flow end.
     public var unidentifiedMinimumBytes: Int
+    /// Requests kept per flow while they wait for a response. Nil keeps each parser's own limit
+    /// (Modbus 64; DNP3, EtherNet/IP and S7comm 32), sized for its protocol's pipelining.
+    public var maxOutstandingRequests: Int?
 
-    public init(probeBufferBytes: Int = 512, reassemblyBufferBytes: Int = 64 * 1024, unidentifiedMinimumBytes: Int = 16) {
+    public init(probeBufferBytes: Int = 512, reassemblyBufferBytes: Int = 64 * 1024, unidentifiedMinimumBytes: Int = 16,
+                maxOutstandingRequests: Int? = nil) {
         self.probeBufferBytes = probeBufferBytes
         self.reassemblyBufferBytes = reassemblyBufferBytes
         self.unidentifiedMinimumBytes = unidentifiedMinimumBytes
+        self.maxOutstandingRequests = maxOutstandingRequests.map { max(1, $0) }
     }
 }
 
@@ -28,6 +33,8 @@ public struct ApplicationStatistics: Sendable, Equatable {
     public var parseErrors: Int = 0
     /// Times a reassembly buffer exceeded `ApplicationLimits.reassemblyBufferBytes` and was dropped.
     public var bufferOverruns: Int = 0
+    /// Times a parser dropped a waiting request because its flow reached the outstanding-request limit.
+    public var outstandingRequestOverruns: Int = 0
 
     public init() {}
 }

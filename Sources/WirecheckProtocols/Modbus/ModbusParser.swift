@@ -3,7 +3,7 @@ import WirecheckCore
 /// Parses the Modbus/TCP frames of one flow, pairs requests with responses by transaction id
 /// and unit id, and reports conformance anomalies, alerts and one transaction per pair.
 final class ModbusParser: ApplicationParser {
-    /// Unanswered requests kept per flow. A master rarely pipelines more than a few, so 64
+    /// Unanswered requests kept per flow unless `--max-outstanding-requests` sets another. A master rarely pipelines more than a few, so 64
     /// bounds memory without dropping requests of a normal session.
     static let maximumOutstandingRequests = 64
     /// A request unanswered this long is reported as unanswered when the next request arrives.
@@ -133,10 +133,12 @@ final class ModbusParser: ApplicationParser {
         record.set("request", .object(summary.fields))
 
         expireStaleRequests(context: context)
-        if pending.count >= ModbusParser.maximumOutstandingRequests {
+        let outstandingLimit = context.outstandingRequestLimit(default: ModbusParser.maximumOutstandingRequests)
+        if pending.count >= outstandingLimit {
+            context.countOutstandingRequestOverrun()
             report(ModbusCatalogue.tooManyOutstandingRequests,
                    "\(client) has \(pending.count) Modbus requests to \(context.flow.destIP) without a response, the per-flow limit, so the oldest is reported as unanswered and dropped.",
-                   context, ["limit": .int(ModbusParser.maximumOutstandingRequests)], oncePerFlow: true)
+                   context, ["limit": .int(outstandingLimit)], oncePerFlow: true)
             let oldest = pending.removeFirst()
             emitTransaction(oldest, response: nil, responsePackets: [], context: context)
         }

@@ -18,6 +18,20 @@ enum S7Bytes {
         guard offset >= 0, length >= 0, offset <= bytes.count - length else { return nil }
         return String(decoding: bytes[offset ..< offset + length], as: UTF8.self)
     }
+
+    /// The exact bytes of a name field, for the record: `ascii` replaces invalid UTF-8 with
+    /// U+FFFD, which would hide what a hostile peer sent.
+    static func raw(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ length: Int) -> [UInt8]? {
+        guard offset >= 0, length >= 0, offset <= bytes.count - length else { return nil }
+        return Array(bytes[offset ..< offset + length])
+    }
+
+    /// A record value for wire text: a plain string when the bytes are valid UTF-8, else the
+    /// bytes themselves, which the JSON writer keeps as escapes.
+    static func text(_ bytes: [UInt8]) -> JSONValue {
+        if let string = String(validating: bytes, as: UTF8.self) { return .string(string) }
+        return .wire(bytes)
+    }
 }
 
 /// COTP connection request or confirm parameters (ISO 8073): TSAPs and the TPDU size.
@@ -107,6 +121,8 @@ struct S7Block: Equatable, Hashable {
     var type: String
     var number: Int
     var fileName: String
+    /// `fileName` as sent, for the record.
+    var fileNameBytes: [UInt8] = []
 
     var name: String { "\(type) \(number)" }
 
@@ -148,6 +164,8 @@ struct S7Message: Equatable {
     var returnCodes: [UInt8] = []
     var blocks: [S7Block] = []
     var piService: String?
+    /// `piService` as sent, for the record.
+    var piServiceBytes: [UInt8]?
     var piArgument: String?
     var setup: JSONObject?
     var userdata: S7Userdata?
@@ -219,7 +237,8 @@ enum S7PDUParser {
             if message.isJob, parameter.count > 9 {
                 let length = Int(parameter[8])
                 if let fileName = S7Bytes.ascii(parameter, 9, length), fileName.hasPrefix("_"),
-                   let block = S7Block.parse(fileName.dropFirst(), fileName: fileName) {
+                   var block = S7Block.parse(fileName.dropFirst(), fileName: fileName) {
+                    block.fileNameBytes = S7Bytes.raw(parameter, 9, length) ?? []
                     message.blocks = [block]
                 }
             }
@@ -229,6 +248,7 @@ enum S7PDUParser {
             // PLC stop: five unknown bytes, then the PI service name with its length.
             if parameter.count > 6 {
                 message.piService = S7Bytes.ascii(parameter, 7, Int(parameter[6]))
+                message.piServiceBytes = S7Bytes.raw(parameter, 7, Int(parameter[6]))
             }
         default:
             break
@@ -289,12 +309,14 @@ enum S7PDUParser {
         guard nameAt < parameter.count else { return }
         guard let name = S7Bytes.ascii(parameter, nameAt + 1, Int(parameter[nameAt])) else { return }
         message.piService = name
+        message.piServiceBytes = S7Bytes.raw(parameter, nameAt + 1, Int(parameter[nameAt]))
         let block = UnsafeRawBufferPointer(rebasing: parameter[blockStart ..< nameAt])
         if name == "_INSE" || name == "_DELE", block.count >= 2 {
             let count = Int(block[0])
             for index in 0 ..< min(count, maxBlocks) {
                 guard let text = S7Bytes.ascii(block, 2 + 8 * index, 8),
-                      let parsed = S7Block.parse(Substring(text), fileName: "_" + text) else { break }
+                      var parsed = S7Block.parse(Substring(text), fileName: "_" + text) else { break }
+                parsed.fileNameBytes = [UInt8(ascii: "_")] + (S7Bytes.raw(block, 2 + 8 * index, 8) ?? [])
                 message.blocks.append(parsed)
             }
         } else if block.count > 0 {

@@ -36,12 +36,12 @@ extension S7commParser {
         if message.itemCount > 0 { record.set("item_count", .int(message.itemCount)) }
         if !message.items.isEmpty { record.set("items", .array(message.items.map { .object($0.record()) })) }
         if message.blocks.count == 1, let block = message.blocks.first {
-            record.set("block", .object(["type": .string(block.type), "number": .int(block.number), "file_name": .string(block.fileName)]))
+            record.set("block", .object(["type": .string(block.type), "number": .int(block.number), "file_name": S7Bytes.text(block.fileNameBytes)]))
         } else if !message.blocks.isEmpty {
             record.set("blocks", .array(message.blocks.map { .string($0.name) }))
         }
         if let service = message.piService {
-            record.set("pi_service", .string(service))
+            record.set("pi_service", message.piServiceBytes.map(S7Bytes.text) ?? .string(service))
             if message.function == 0x28, let name = S7Names.piService(service) { record.set("pi_service_name", .string(name)) }
         }
         if let argument = message.piArgument { record.set("pi_argument", .string(argument)) }

@@ -316,7 +316,8 @@ public final class S7commParser: ApplicationParser {
     }
 
     private func addPending(_ job: PendingJob, context: ApplicationContext) {
-        if pending.count >= Self.maxPendingJobs {
+        if pending.count >= context.outstandingRequestLimit(default: Self.maxPendingJobs) {
+            context.countOutstandingRequestOverrun()
             emit(job: pending.removeFirst(), reply: nil, replyPacket: nil, context: context)
         }
         pending.append(job)
