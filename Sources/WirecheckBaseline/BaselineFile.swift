@@ -54,8 +54,15 @@ extension Baseline {
 
     /// Writes the baseline atomically, so a failed write leaves the previous file intact.
     public func save(to path: String) throws {
+        let data = Data(serialized().utf8)
         do {
-            try Data(serialized().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            do {
+                try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch where FileManager.default.isWritableFile(atPath: path) {
+                // The folder is not writable but the file is (a live capture that gave up root
+                // after creating it), so the file is rewritten in place.
+                try data.write(to: URL(fileURLWithPath: path))
+            }
         } catch {
             throw BaselineFileError(file: path, location: "file", problem: "cannot write the baseline: \(error)")
         }

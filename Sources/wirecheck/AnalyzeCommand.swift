@@ -227,7 +227,16 @@ struct AnalyzeCommand {
         // up root before it parses the first hostile packet.
         if interface != nil && geteuid() == 0 {
             do {
-                try PrivilegeDrop.switchUser(to: PrivilegeDrop.lookUp(privilegeUser ?? PrivilegeDrop.defaultUser))
+                let account = try PrivilegeDrop.lookUp(privilegeUser ?? PrivilegeDrop.defaultUser)
+                // The report and a learned baseline are written at the end of the run, so they are
+                // created now and handed to the unprivileged user, who rewrites them in place.
+                for path in [reportPath, learnInto].compactMap({ $0 }) {
+                    if !FileManager.default.fileExists(atPath: path) {
+                        FileManager.default.createFile(atPath: path, contents: nil)
+                    }
+                    _ = chown(path, account.userID, account.groupID)
+                }
+                try PrivilegeDrop.switchUser(to: account)
             } catch {
                 printError("\(error)")
                 return 1
@@ -331,7 +340,9 @@ struct AnalyzeCommand {
                     }
                     let html = try HTMLReport.render(store: store, runID: runID, inputs: inputs)
                     do {
-                        try html.write(toFile: reportPath, atomically: true, encoding: .utf8)
+                        // Written in place, not atomically, so a live capture that gave up root can
+                        // still write the file it created before the switch.
+                        try html.write(toFile: reportPath, atomically: false, encoding: .utf8)
                     } catch {
                         throw UsageError("writing the report '\(reportPath)' failed (\(String(cString: strerror(errno)))); choose a writable path with --report")
                     }

@@ -13,7 +13,8 @@ import Darwin
 /// descriptors. NOTE: the store's SQLite journal files (-wal, -shm) are created next to the
 /// database while it is open, so they already exist when the switch happens. The HTML report
 /// (`--report`) and a learned baseline are written at the end of the run, after the switch, so
-/// their paths must be writable by the unprivileged user.
+/// the command creates them before the switch, hands them to the unprivileged user, and writes
+/// them in place.
 enum PrivilegeDrop {
     /// The user switched to when `--user` is not given.
     static let defaultUser = "nobody"
