@@ -53,7 +53,8 @@ public final class BaselineDetector {
         let periodSpread: Double?
         let requestsP95: Double?
         let pointsP95: Double?
-        var lastRequest: Timestamp?
+        /// Last time of each distinct request, as the learner times them.
+        var lastRequests: [RequestSignature: Timestamp] = [:]
         var recentIntervals: [Double] = []
         var nextInterval = 0
         var minute: Int64 = .min
@@ -298,9 +299,13 @@ public final class BaselineDetector {
     /// by more than max(3 × MAD, 10 % of the median).
     func checkPeriod(_ tracked: TrackedOperation, operation: Operation, conversation: TrackedConversation,
                      flow: FlowContext, time: Timestamp, packets: [PacketReference]) {
-        defer { tracked.lastRequest = time }
+        let signature = RequestSignature(operation)
+        let previous = tracked.lastRequests[signature]
+        if previous != nil || tracked.lastRequests.count < BaselineLearner.maxTimedRequestsPerOperation {
+            tracked.lastRequests[signature] = time
+        }
         guard let learnedMedian = tracked.periodMedian, let learnedSpread = tracked.periodSpread,
-              let last = tracked.lastRequest else { return }
+              let last = previous else { return }
         let interval = time.interval(since: last)
         guard interval >= 0 && interval <= BaselineLearner.maxPollingInterval else { return }
         let window = BaselineDetector.periodWindow
