@@ -323,8 +323,12 @@ public final class BaselineDetector {
         let tolerance = max(3 * learnedSpread, 0.1 * learnedMedian, BaselineDetector.minimumPeriodChange)
         guard abs(observedMedian - learnedMedian) > tolerance,
               markAlerted(.period(conversation.key, tracked.learned?.key ?? OperationKey(operation))) else { return }
+        // The alert fires once about half the window has the new period, when the mean of the two
+        // middle values lies between the old and the new period. The middle value on the side of
+        // the change is the new period.
+        let newPeriod = observedMedian > learnedMedian ? scratch[window / 2] : scratch[window / 2 - 1]
         emitPeriodChanged(operation, conversation: conversation, learnedMedian: learnedMedian, learnedSpread: learnedSpread,
-                          observedMedian: observedMedian, flow: flow, time: time, packets: packets)
+                          observedMedian: newPeriod, flow: flow, time: time, packets: packets)
     }
 
     /// Alerts when one minute's requests or addressed points exceed max(3 × p95, p95 + 10).
