@@ -21,8 +21,8 @@ public final class BaselineLearner {
     public let baseline: Baseline
 
     /// Distinct requests (unit and start address) timed per operation. A poll cycle reads a few
-    /// blocks; beyond this, further distinct requests are counted per minute but not timed, so
-    /// a client sweeping addresses cannot grow the state without bound.
+    /// blocks. Beyond this bound further distinct requests are counted per minute but not timed,
+    /// so a client sweeping addresses cannot grow the state without bound.
     static let maxTimedRequestsPerOperation = 256
 
     /// Per (conversation, operation) state that lasts only for this run: the last time of each
