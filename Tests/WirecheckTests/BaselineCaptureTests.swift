@@ -248,6 +248,8 @@ enum PlantRuns {
         #expect(resumed.count == 1, "\(summary)")
         #expect(silent.first?.message?.hasPrefix("\(Self.hmi) → \(Self.plc2)") == true)
         #expect(resumed.first?.message?.hasPrefix("\(Self.hmi) → \(Self.plc2)") == true)
+        #expect(silent.first?.message?.contains("it polls about once a second in the baseline") == true)
+        #expect(resumed.first?.message?.contains("resumed after 2 min without requests") == true)
         #expect(resumed.first?.packets.isEmpty == false)
     }
 
