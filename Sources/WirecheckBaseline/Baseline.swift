@@ -223,13 +223,11 @@ public struct UnitEntry: Equatable, Sendable {
     }
 }
 
-/// Timing of one operation on one conversation.
-///
-/// NOTE: Intervals are kept per conversation and operation, not per unit. A client that polls
-/// several units behind one gateway in turn shows a shorter, less regular period, so the
-/// detector's period checks are looser for it or left out when the spread is too wide.
+/// Timing of one operation on one conversation. Intervals are measured between repeats of the
+/// same request (unit and start address) and pooled, so a poll cycle that reads several units or
+/// register blocks back to back keeps the cycle's period.
 public struct OperationTiming: Equatable, Sendable {
-    /// Intervals between consecutive requests, in seconds. Gaps longer than
+    /// Intervals between consecutive repeats of a request, in seconds. Gaps longer than
     /// `BaselineLearner.maxPollingInterval` are left out because they are outages or capture
     /// boundaries, not a polling period.
     public var intervals = LogHistogram()

@@ -53,7 +53,8 @@ public final class BaselineDetector {
         let periodSpread: Double?
         let requestsP95: Double?
         let pointsP95: Double?
-        var lastRequest: Timestamp?
+        /// Last time of each distinct request, as the learner times them.
+        var lastRequests: [RequestSignature: Timestamp] = [:]
         var recentIntervals: [Double] = []
         var nextInterval = 0
         var minute: Int64 = .min
@@ -303,9 +304,13 @@ public final class BaselineDetector {
     /// by more than max(3 × MAD, 10 % of the median).
     func checkPeriod(_ tracked: TrackedOperation, operation: Operation, conversation: TrackedConversation,
                      flow: FlowContext, time: Timestamp, packets: [PacketReference]) {
-        defer { tracked.lastRequest = time }
+        let signature = RequestSignature(operation)
+        let previous = tracked.lastRequests[signature]
+        if previous != nil || tracked.lastRequests.count < BaselineLearner.maxTimedRequestsPerOperation {
+            tracked.lastRequests[signature] = time
+        }
         guard let learnedMedian = tracked.periodMedian, let learnedSpread = tracked.periodSpread,
-              let last = tracked.lastRequest else { return }
+              let last = previous else { return }
         let interval = time.interval(since: last)
         guard interval >= 0 && interval <= BaselineLearner.maxPollingInterval else { return }
         let window = BaselineDetector.periodWindow
@@ -323,8 +328,12 @@ public final class BaselineDetector {
         let tolerance = max(3 * learnedSpread, 0.1 * learnedMedian, BaselineDetector.minimumPeriodChange)
         guard abs(observedMedian - learnedMedian) > tolerance,
               markAlerted(.period(conversation.key, tracked.learned?.key ?? OperationKey(operation))) else { return }
+        // The alert fires once about half the window has the new period, when the mean of the two
+        // middle values lies between the old and the new period. The middle value on the side of
+        // the change is the new period.
+        let newPeriod = observedMedian > learnedMedian ? scratch[window / 2] : scratch[window / 2 - 1]
         emitPeriodChanged(operation, conversation: conversation, learnedMedian: learnedMedian, learnedSpread: learnedSpread,
-                          observedMedian: observedMedian, flow: flow, time: time, packets: packets)
+                          observedMedian: newPeriod, flow: flow, time: time, packets: packets)
     }
 
     /// Alerts when one minute's requests or addressed points exceed max(3 × p95, p95 + 10).

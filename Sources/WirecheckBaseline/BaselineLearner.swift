@@ -22,10 +22,15 @@ public final class BaselineLearner {
 
     public let baseline: Baseline
 
-    /// Per (conversation, operation) state that lasts only for this run: the last request time
-    /// and the counts of the minute in progress.
+    /// Distinct requests (unit and start address) timed per operation. A poll cycle reads a few
+    /// blocks. Beyond this bound further distinct requests are counted per minute but not timed,
+    /// so a client sweeping addresses cannot grow the state without bound.
+    static let maxTimedRequestsPerOperation = 256
+
+    /// Per (conversation, operation) state that lasts only for this run: the last time of each
+    /// distinct request and the counts of the minute in progress.
     final class TimingState {
-        var lastRequest: Timestamp?
+        var lastRequests: [RequestSignature: Timestamp] = [:]
         var minute: Int64 = 0
         var requestsThisMinute: UInt64 = 0
         var pointsThisMinute: UInt64 = 0
@@ -152,11 +157,16 @@ public final class BaselineLearner {
             state = TimingState()
             timing[key] = state
         }
-        if let last = state.lastRequest {
+        // The interval is taken between repeats of the same request, because a poll cycle that
+        // reads several units or register blocks back to back has no period between its requests.
+        let signature = RequestSignature(operation)
+        if let last = state.lastRequests[signature] {
             let interval = time.interval(since: last)
             if interval >= 0 && interval <= BaselineLearner.maxPollingInterval { entry.timing.intervals.add(interval) }
         }
-        state.lastRequest = time
+        if state.lastRequests[signature] != nil || state.lastRequests.count < BaselineLearner.maxTimedRequestsPerOperation {
+            state.lastRequests[signature] = time
+        }
         let minute = UTCTime.floorDivide(time.seconds, 60)
         if minute != state.minute {
             flushMinute(state, into: entry)
@@ -259,5 +269,16 @@ extension Operation {
         guard end >= start else { return 1 }
         let (span, overflow) = end.subtractingReportingOverflow(start)
         return overflow ? Int(UInt32.max) : min(span, Int(UInt32.max) - 1) + 1
+    }
+}
+
+/// The unit and start address of a request: repeats of the same signature make a polling period.
+struct RequestSignature: Hashable {
+    var unit: Int?
+    var start: Int?
+
+    init(_ operation: Operation) {
+        unit = operation.unit
+        start = operation.rangeStart
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WirecheckBaseline
 import WirecheckCapture
 import WirecheckCore
 import WirecheckEngine
@@ -13,6 +14,8 @@ struct AnalysisResult {
     var tally: EventTally
     var sources: CaptureSourceTable
     var warnings: [String]
+    /// The baseline a `.learn` run built, or nil in other modes.
+    var learnedBaseline: Baseline?
 
     func anomalies(_ name: String) -> [Event] { events.filter { $0.eventType == "anomaly" && $0.anomalyName == name } }
     func alerts(_ rule: String) -> [Event] { events.filter { $0.eventType == "alert" && $0.alertRule == rule } }
@@ -33,13 +36,14 @@ enum AnalysisHarness {
         let input = try CaptureInput.openFiles(paths, options: captureOptions, sources: sources)
         let collector = EventCollector()
         let analyzer = Analyzer(options: options, sources: sources, outputs: [collector])
+        for path in paths { try analyzer.addBaselineCapture(path: path) }
         input.run({ analyzer.process($0) }, idle: nil)
         analyzer.finish()
         var summary = RunSummary()
         analyzer.summarize(into: &summary)
         analyzer.emitStatistics(summary: summary)
         return AnalysisResult(events: collector.events, summary: summary, tally: analyzer.tally, sources: sources,
-                              warnings: input.warnings)
+                              warnings: input.warnings, learnedBaseline: analyzer.learnedBaseline())
     }
 
     static func analyze(_ path: String, options: AnalysisOptions = AnalysisOptions()) throws -> AnalysisResult {
