@@ -65,8 +65,8 @@ enum SessionKind: UInt8, CaseIterable {
     }
 }
 
-/// The state of one concurrent session: who talks, where each TCP sequence number stands and
-/// how far the session has got. Kept small because a mix may hold a million of them.
+/// The state of one concurrent session: its hosts, both TCP sequence numbers and its progress.
+/// Kept small because a mix may hold a million of them.
 struct SessionSlot {
     var kind: SessionKind = .modbus
     var finished = false
@@ -83,7 +83,7 @@ struct SessionSlot {
 }
 
 extension BenchmarkMix {
-    /// The payload of application message `message` (0-based, even from the client) of a TCP
+    /// Builds the payload of application message `message` (0-based, even from the client) of a TCP
     /// session: first the protocol's set-up messages, then request and response pairs.
     func applicationMessage(_ slot: inout SessionSlot, message: Int) -> [UInt8] {
         let setup = Int(slot.kind.setupMessages)
@@ -127,8 +127,8 @@ extension BenchmarkMix {
         return ModbusFrames.readHoldingRegistersResponse(transaction: transaction, unit: unit, values: values)
     }
 
-    /// STARTDT, then interrogations from the controlling station, each answered by one
-    /// measurement. Every I-frame acknowledges all I-frames received before it.
+    /// STARTDT, then interrogations from the controlling station, each followed by one
+    /// measurement from the controlled station. Every I-frame acknowledges all I-frames received before it.
     private func iec104Message(message: Int, exchange: Int, commonAddress: UInt16) -> [UInt8] {
         switch message {
         case 0: return IEC104Frames.startDataTransfer(confirm: false)

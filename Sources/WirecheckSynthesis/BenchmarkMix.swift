@@ -119,7 +119,7 @@ public struct BenchmarkMix {
                                         targetMAC: BenchmarkMix.mac(client), targetIP: .v4(client)))
     }
 
-    /// A scanner in 10.66.0.0/16 sends SYNs to consecutive ports of one server, which resets them.
+    /// Queues a port scan: a scanner in 10.66.0.0/16 sends SYNs to consecutive ports of one server, which resets them.
     private mutating func queueScan(number: Int) {
         let scanner: UInt32 = 0x0A42_0000 | UInt32(number + 1)
         let target = serverAddress(kind: .modbus, index: number % BenchmarkMix.serversPerProtocol)
@@ -170,7 +170,7 @@ public struct BenchmarkMix {
         0x0A01_0000 | UInt32(kind.rawValue) << 8 | UInt32(10 + index)
     }
 
-    /// A locally administered MAC address derived from the IPv4 address.
+    /// Derives a locally administered MAC address from the IPv4 address.
     static func mac(_ address: UInt32) -> MACAddress {
         MACAddress(0x0200_0000_0000 | UInt64(address))
     }
@@ -249,7 +249,8 @@ public struct BenchmarkMix {
         let link = EthernetSpec(source: BenchmarkMix.mac(source), destination: BenchmarkMix.mac(destination))
         let ip = IPSpec(source: .v4(source), destination: .v4(destination), identification: UInt16(truncatingIfNeeded: slot.step))
         let sequence = fromClient ? slot.clientSequence : slot.serverSequence
-        let acknowledgement: UInt32 = flags.contains(.ack) ? (fromClient ? slot.serverSequence : slot.clientSequence) : 0
+        var acknowledgement: UInt32 = 0
+        if flags.contains(.ack) { acknowledgement = fromClient ? slot.serverSequence : slot.clientSequence }
         let serverPort = slot.kind.serverPort
         let spec = TCPSpec(sourcePort: fromClient ? slot.clientPort : serverPort,
                            destinationPort: fromClient ? serverPort : slot.clientPort,

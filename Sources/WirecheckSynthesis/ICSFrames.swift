@@ -6,18 +6,18 @@
 /// octets, then for I-format frames an ASDU with a two-octet cause and common address and
 /// three-octet information object addresses, all little-endian.
 public enum IEC104Frames {
-    /// STARTDT act (0x07) or con (0x0B).
+    /// Builds STARTDT act (0x07) or con (0x0B).
     public static func startDataTransfer(confirm: Bool) -> [UInt8] {
         [0x68, 0x04, confirm ? 0x0B : 0x07, 0x00, 0x00, 0x00]
     }
 
-    /// An S-format frame acknowledging every I-frame before `receiveSequence`.
+    /// Builds an S-format frame acknowledging every I-frame before `receiveSequence`.
     public static func supervisory(receiveSequence: UInt16) -> [UInt8] {
         let value = (receiveSequence & 0x7fff) << 1
         return [0x68, 0x04, 0x01, 0x00, UInt8(value & 0xff), UInt8(value >> 8)]
     }
 
-    /// A general interrogation (type 100, C_IC_NA_1), as activation (cause 6) or confirmation
+    /// Builds a general interrogation (type 100, C_IC_NA_1), as activation (cause 6) or confirmation
     /// (cause 7), with qualifier 20 (station interrogation).
     public static func interrogation(sendSequence: UInt16, receiveSequence: UInt16, commonAddress: UInt16,
                                      confirm: Bool) -> [UInt8] {
@@ -26,7 +26,7 @@ public enum IEC104Frames {
         return information(sendSequence: sendSequence, receiveSequence: receiveSequence, asdu: asdu)
     }
 
-    /// A short floating-point measurement (type 13, M_ME_NC_1), cause 20 (interrogated by
+    /// Builds a short floating-point measurement (type 13, M_ME_NC_1), cause 20 (interrogated by
     /// station), with quality descriptor 0 (good).
     public static func floatMeasurement(sendSequence: UInt16, receiveSequence: UInt16, commonAddress: UInt16,
                                         objectAddress: UInt32, value: Float) -> [UInt8] {
@@ -61,13 +61,13 @@ public enum ENIPFrames {
         return bytes
     }
 
-    /// RegisterSession (0x0065), protocol version 1. The target's reply carries the session
+    /// Builds RegisterSession (0x0065), protocol version 1. The target's reply carries the session
     /// handle it assigned.
     public static func registerSession(session: UInt32, context: UInt64) -> [UInt8] {
         header(command: 0x0065, length: 4, session: session, context: context) + [0x01, 0x00, 0x00, 0x00]
     }
 
-    /// SendRRData (0x006F) with a null address item and an unconnected data item holding `cip`.
+    /// Builds SendRRData (0x006F) with a null address item and an unconnected data item holding `cip`.
     public static func sendRRData(session: UInt32, context: UInt64, cip: [UInt8]) -> [UInt8] {
         var body: [UInt8] = [0, 0, 0, 0, 0x0A, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0xB2, 0x00]
         appendLittle16(UInt16(truncatingIfNeeded: cip.count), to: &body)
@@ -75,13 +75,13 @@ public enum ENIPFrames {
         return header(command: 0x006F, length: body.count, session: session, context: context) + body
     }
 
-    /// CIP Get_Attribute_Single (service 0x0E) on class, instance 1, attribute, with 8-bit
+    /// Builds CIP Get_Attribute_Single (service 0x0E) on class, instance 1, attribute, with 8-bit
     /// logical segments.
     public static func getAttributeSingle(classID: UInt8, attribute: UInt8) -> [UInt8] {
         [0x0E, 0x03, 0x20, classID, 0x24, 0x01, 0x30, attribute]
     }
 
-    /// The success reply (service 0x8E, general status 0) carrying `data`.
+    /// Builds the success reply (service 0x8E, general status 0) carrying `data`.
     public static func getAttributeSingleReply(data: [UInt8]) -> [UInt8] {
         [0x8E, 0x00, 0x00, 0x00] + data
     }
@@ -104,7 +104,7 @@ public enum S7commFrames {
         return [0x03, 0x00, UInt8(length >> 8), UInt8(length & 0xff)] + body
     }
 
-    /// COTP connection request (0xE0) or confirm (0xD0) with TPDU size 1024 and the
+    /// Builds a COTP connection request (0xE0) or confirm (0xD0) with TPDU size 1024 and the
     /// rack 0 slot 2 transport selectors the S7-300 family uses.
     public static func connection(confirm: Bool, reference: UInt16) -> [UInt8] {
         let destination: UInt16 = confirm ? 0x0001 : 0x0000
@@ -115,7 +115,7 @@ public enum S7commFrames {
         return tpkt(cotp)
     }
 
-    /// One S7 PDU in a COTP data TPDU. Acknowledgements (ROSCTR 2 and 3) carry the error class
+    /// Builds one S7 PDU in a COTP data TPDU. Acknowledgements (ROSCTR 2 and 3) carry the error class
     /// and code, which are zero here.
     static func pdu(rosctr: UInt8, reference: UInt16, parameters: [UInt8], data: [UInt8]) -> [UInt8] {
         var header: [UInt8] = [0x02, 0xF0, 0x80, 0x32, rosctr, 0x00, 0x00, UInt8(reference >> 8), UInt8(reference & 0xff),
@@ -125,13 +125,13 @@ public enum S7commFrames {
         return tpkt(header + parameters + data)
     }
 
-    /// Setup communication (function 0xF0) with one calling and one called job and PDU size 480.
+    /// Builds setup communication (function 0xF0) with one calling and one called job and PDU size 480.
     public static func setupCommunication(reference: UInt16, acknowledge: Bool) -> [UInt8] {
         pdu(rosctr: acknowledge ? 3 : 1, reference: reference,
             parameters: [0xF0, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0xE0], data: [])
     }
 
-    /// Read variable (function 0x04) of `count` bytes from data block `block` at byte `byteOffset`.
+    /// Builds read variable (function 0x04) of `count` bytes from data block `block` at byte `byteOffset`.
     public static func readDataBlock(reference: UInt16, block: UInt16, byteOffset: UInt32, count: UInt16) -> [UInt8] {
         let bitAddress = byteOffset << 3
         let item: [UInt8] = [0x12, 0x0A, 0x10, 0x02, UInt8(count >> 8), UInt8(count & 0xff), UInt8(block >> 8), UInt8(block & 0xff),
@@ -139,7 +139,7 @@ public enum S7commFrames {
         return pdu(rosctr: 1, reference: reference, parameters: [0x04, 0x01] + item, data: [])
     }
 
-    /// The acknowledgement of one read item: return code 0xFF (success), transport size 4
+    /// Builds the acknowledgement of one read item: return code 0xFF (success), transport size 4
     /// (length in bits) and the bytes.
     public static func readDataBlockResponse(reference: UInt16, bytes: [UInt8]) -> [UInt8] {
         let bits = bytes.count * 8
@@ -155,19 +155,19 @@ public enum BACnetFrames {
         return [0x81, 0x0A, UInt8(length >> 8), UInt8(length & 0xff), 0x01, expectingReply ? 0x04 : 0x00] + apdu
     }
 
-    /// The context-tagged object identifier (tag 0) of an analog-input object.
+    /// Encodes the context-tagged object identifier (tag 0) of an analog-input object.
     static func analogInput(_ instance: UInt32) -> [UInt8] {
         let identifier = instance & 0x3f_ffff
         return [0x0C, UInt8(identifier >> 24), UInt8((identifier >> 16) & 0xff), UInt8((identifier >> 8) & 0xff),
                 UInt8(identifier & 0xff)]
     }
 
-    /// Confirmed ReadProperty (service 12) of present-value (property 85) of an analog input.
+    /// Builds a confirmed ReadProperty (service 12) of present-value (property 85) of an analog input.
     public static func readPresentValue(invokeID: UInt8, instance: UInt32) -> [UInt8] {
         unicast(expectingReply: true, apdu: [0x00, 0x05, invokeID, 0x0C] + analogInput(instance) + [0x19, 0x55])
     }
 
-    /// The ComplexACK to `readPresentValue`, with the value as an application-tagged REAL.
+    /// Builds the ComplexACK to `readPresentValue`, with the value as an application-tagged REAL.
     public static func readPresentValueAck(invokeID: UInt8, instance: UInt32, value: Float) -> [UInt8] {
         let bits = value.bitPattern
         let apdu: [UInt8] = [0x30, invokeID, 0x0C] + analogInput(instance)
@@ -195,7 +195,7 @@ public enum OPCUAFrames {
 
     static func string(_ bytes: [UInt8]) -> [UInt8] { little32(UInt32(bytes.count)) + bytes }
 
-    /// Hello with 64 KiB buffers and no message or chunk limit.
+    /// Builds a Hello with 64 KiB buffers and no message or chunk limit.
     public static func hello(endpoint: String) -> [UInt8] {
         chunk("HEL", little32(0) + little32(65_536) + little32(65_536) + little32(0) + little32(0)
             + string(Array(endpoint.utf8)))
@@ -205,7 +205,7 @@ public enum OPCUAFrames {
         chunk("ACK", little32(0) + little32(65_536) + little32(65_536) + little32(0) + little32(0))
     }
 
-    /// OpenSecureChannel request (type 446) or response (449) under policy None, with an empty
+    /// Builds an OpenSecureChannel request (type 446) or response (449) under policy None, with an empty
     /// request or response header.
     public static func openSecureChannel(response: Bool, channel: UInt32, sequence: UInt32, request: UInt32) -> [UInt8] {
         var body = little32(response ? channel : 0) + string(policyNone) + little32(0xFFFF_FFFF) + little32(0xFFFF_FFFF)
@@ -230,7 +230,7 @@ public enum OPCUAFrames {
         return chunk("OPN", body)
     }
 
-    /// A single-chunk MSG carrying a ReadRequest (type 631) or ReadResponse (634) type id and
+    /// Builds a single-chunk MSG carrying a ReadRequest (type 631) or ReadResponse (634) type id and
     /// `body` after it.
     public static func read(response: Bool, channel: UInt32, sequence: UInt32, request: UInt32, body: [UInt8]) -> [UInt8] {
         let typeID: [UInt8] = response ? [0x01, 0x00, 0x7A, 0x02] : [0x01, 0x00, 0x77, 0x02]
@@ -239,7 +239,7 @@ public enum OPCUAFrames {
 }
 
 /// TLS 1.3 hellos (RFC 8446) and records, enough for a sensor to see a TLS session and its
-/// fingerprint. Key shares and randoms are filler bytes, because nobody decrypts the session.
+/// fingerprint. Key shares and randoms are filler bytes, because the benchmark never decrypts the session.
 public enum TLSFrames {
     static func record(type: UInt8, version: UInt16, _ body: [UInt8]) -> [UInt8] {
         [type, UInt8(version >> 8), UInt8(version & 0xff), UInt8(body.count >> 8), UInt8(body.count & 0xff)] + body
@@ -253,7 +253,7 @@ public enum TLSFrames {
         [UInt8(type >> 8), UInt8(type & 0xff), UInt8(data.count >> 8), UInt8(data.count & 0xff)] + data
     }
 
-    /// A ClientHello offering TLS 1.3 with SNI `serverName`, x25519 and the three TLS 1.3
+    /// Builds a ClientHello offering TLS 1.3 with SNI `serverName`, x25519 and the three TLS 1.3
     /// cipher suites.
     public static func clientHello(serverName: String, random: UInt8) -> [UInt8] {
         let name = Array(serverName.utf8)
@@ -270,7 +270,7 @@ public enum TLSFrames {
         return record(type: 0x16, version: 0x0301, handshake(type: 0x01, body))
     }
 
-    /// A ServerHello selecting TLS 1.3 and TLS_AES_128_GCM_SHA256, followed by the
+    /// Builds a ServerHello selecting TLS 1.3 and TLS_AES_128_GCM_SHA256, followed by the
     /// ChangeCipherSpec record that middlebox compatibility mode sends.
     public static func serverHello(random: UInt8) -> [UInt8] {
         var extensions = extensionBlock(0x002B, [0x03, 0x04])
@@ -280,7 +280,7 @@ public enum TLSFrames {
         return record(type: 0x16, version: 0x0303, handshake(type: 0x02, body)) + record(type: 0x14, version: 0x0303, [0x01])
     }
 
-    /// An application_data record of `length` opaque bytes.
+    /// Builds an application_data record of `length` opaque bytes.
     public static func applicationData(length: Int, fill: UInt8) -> [UInt8] {
         record(type: 0x17, version: 0x0303, [UInt8](repeating: fill, count: length))
     }
