@@ -47,6 +47,8 @@ let package = Package(
         // Synthesis: packet builders for tests, the demo capture and the benchmark workload.
         .target(name: "WirecheckSynthesis", dependencies: ["WirecheckCore", "WirecheckCapture"]),
         .executableTarget(name: "wirecheck-synth", dependencies: ["WirecheckSynthesis", "WirecheckCore", "WirecheckCapture"]),
+        // The benchmark's read floor: a bare libpcap loop over a capture.
+        .executableTarget(name: "wirecheck-readfloor", dependencies: ["CPcap"]),
         .executableTarget(name: "wirecheck", dependencies: [
             "WirecheckEngine", "WirecheckCapture", "WirecheckOutput", "WirecheckCore", "WirecheckHosts", "WirecheckBaseline",
         ]),

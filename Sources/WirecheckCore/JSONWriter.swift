@@ -80,6 +80,19 @@ public enum JSONWriter {
     /// and every control character, plus U+2028 and U+2029, which break JavaScript readers.
     public static func appendString(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Keys, names and most messages need no escape, so copy them in one step when the
+        // string's UTF-8 is contiguous and contains no byte that could need one.
+        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F || byte == 0xE2 {
+                return false
+            }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         var utf8 = text.utf8.makeIterator()
         var pending: [UInt8] = []
         while let byte = utf8.next() {

@@ -37,8 +37,41 @@ public struct Timestamp: Comparable, Hashable, Sendable {
         let totalSeconds = seconds
         let micro = (nanoseconds - totalSeconds * 1_000_000_000) / 1000
         let (year, month, day, hour, minute, second) = Timestamp.civil(fromUnixSeconds: totalSeconds)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000",
-                      year, month, day, hour, minute, second, Int(micro))
+        guard (0...9999).contains(year) else {
+            return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000",
+                          year, month, day, hour, minute, second, Int(micro))
+        }
+        // Every event carries a timestamp, so the common four-digit year is written digit by
+        // digit instead of through Foundation's String(format:), which parses the format each time.
+        var text: [UInt8] = []
+        text.reserveCapacity(31)
+        Timestamp.appendDigits(year, count: 4, to: &text)
+        text.append(UInt8(ascii: "-"))
+        Timestamp.appendDigits(month, count: 2, to: &text)
+        text.append(UInt8(ascii: "-"))
+        Timestamp.appendDigits(day, count: 2, to: &text)
+        text.append(UInt8(ascii: "T"))
+        Timestamp.appendDigits(hour, count: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        Timestamp.appendDigits(minute, count: 2, to: &text)
+        text.append(UInt8(ascii: ":"))
+        Timestamp.appendDigits(second, count: 2, to: &text)
+        text.append(UInt8(ascii: "."))
+        Timestamp.appendDigits(Int(micro), count: 6, to: &text)
+        text.append(contentsOf: "+0000".utf8)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the last `count` decimal digits of a non-negative `value`, zero-padded.
+    private static func appendDigits(_ value: Int, count: Int, to text: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        var remaining = value
+        while divisor > 0 {
+            text.append(UInt8(ascii: "0") + UInt8((remaining / divisor) % 10))
+            remaining %= divisor
+            divisor /= 10
+        }
     }
 
     /// Converts Unix seconds to a proleptic Gregorian UTC date without Foundation's calendar,
