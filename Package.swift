@@ -42,12 +42,14 @@ let package = Package(
         // Engine: runs every stage over a packet source and routes events to the outputs.
         .target(name: "WirecheckEngine", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",
-            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput",
+            "WirecheckProtocols", "WirecheckDetection", "WirecheckOutput", "WirecheckHosts", "WirecheckBaseline",
         ]),
         // Synthesis: packet builders for tests, the demo capture and the benchmark workload.
         .target(name: "WirecheckSynthesis", dependencies: ["WirecheckCore", "WirecheckCapture"]),
         .executableTarget(name: "wirecheck-synth", dependencies: ["WirecheckSynthesis", "WirecheckCore", "WirecheckCapture"]),
-        .executableTarget(name: "wirecheck", dependencies: ["WirecheckEngine", "WirecheckCapture", "WirecheckOutput", "WirecheckCore"]),
+        .executableTarget(name: "wirecheck", dependencies: [
+            "WirecheckEngine", "WirecheckCapture", "WirecheckOutput", "WirecheckCore", "WirecheckHosts", "WirecheckBaseline",
+        ]),
 
         .testTarget(name: "WirecheckTests", dependencies: [
             "WirecheckCore", "WirecheckCapture", "WirecheckDecoding", "WirecheckFlows",

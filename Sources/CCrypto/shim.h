@@ -3,3 +3,7 @@
 #include <openssl/md5.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/bio.h>
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
+#include <openssl/err.h>

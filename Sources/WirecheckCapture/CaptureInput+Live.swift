@@ -26,8 +26,7 @@ extension CaptureInput {
 
         _ = pcap_set_snaplen(handle, options.snapshotLength)
         _ = pcap_set_promisc(handle, options.promiscuous ? 1 : 0)
-        // Immediate mode delivers each packet as it arrives; the timeout still bounds each read
-        // so the loop can call `idle` and notice `stop()`.
+        // Immediate mode delivers each packet as it arrives instead of when a buffer fills.
         _ = pcap_set_immediate_mode(handle, 1)
         _ = pcap_set_timeout(handle, liveReadTimeoutMilliseconds)
         _ = pcap_set_buffer_size(handle, options.bufferSize)
@@ -36,7 +35,9 @@ extension CaptureInput {
         let input = CaptureInput(isLive: true)
         let status = pcap_activate(handle)
         if status < 0 {
-            throw activationError(status: status, interface: interface, handle: handle)
+            let detail = String(cString: pcap_geterr(handle))
+            throw activationError(status: status, interface: interface,
+                                  message: detail.isEmpty ? String(cString: pcap_statustostr(status)) : detail)
         }
         if status > 0 {
             let detail = String(cString: pcap_geterr(handle))
@@ -55,13 +56,21 @@ extension CaptureInput {
             guard pcap_compile(handle, &program, expression, 1, bpf_u_int32(PCAP_NETMASK_UNKNOWN)) == 0 else {
                 throw CaptureError.invalidFilter(expression: expression, message: String(cString: pcap_geterr(handle)))
             }
-            // The kernel applies the filter, so rejected packets never cross into user space.
+            // On Linux the kernel applies the filter, so rejected packets are not copied to user space.
             let result = pcap_setfilter(handle, &program)
             pcap_freecode(&program)
             guard result == 0 else {
                 throw CaptureError.liveOpenFailed(name: interface,
                                                   message: "cannot install the capture filter: \(String(cString: pcap_geterr(handle)))")
             }
+        }
+
+        // libpcap 1.10 on Linux (TPACKET_V3) keeps waiting inside pcap_next_ex while no packet
+        // arrives, whatever the timeout, so `runLive` reads without blocking and waits in its
+        // own poll instead.
+        guard pcap_setnonblock(handle, 1, &errorBuffer) == 0 else {
+            throw CaptureError.liveOpenFailed(name: interface,
+                                              message: "cannot switch to non-blocking reads: \(String(cString: errorBuffer))")
         }
 
         let precision = pcap_get_tstamp_precision(handle)
@@ -75,9 +84,8 @@ extension CaptureInput {
         return input
     }
 
-    private static func activationError(status: Int32, interface: String, handle: OpaquePointer) -> CaptureError {
-        let detail = String(cString: pcap_geterr(handle))
-        let message = detail.isEmpty ? String(cString: pcap_statustostr(status)) : detail
+    /// Maps a negative `pcap_activate` status to the error an operator can act on.
+    static func activationError(status: Int32, interface: String, message: String) -> CaptureError {
         switch status {
         case PCAP_ERROR_NO_SUCH_DEVICE:
             return .noSuchInterface(name: interface, available: listInterfaces().map { $0.name })
@@ -93,19 +101,23 @@ extension CaptureInput {
     /// Reads the live handle until `stop()`, a libpcap error, or `pcap_breakloop`.
     func runLive(_ body: (CapturedPacket) throws -> Void, idle: ((Timestamp) -> Void)?) rethrows {
         guard let reader = readers.first, !reader.isClosed else { return }
+        let descriptor = pcap_get_selectable_fd(reader.handle)
         var lastIdleCall = wallClockNow()
 
         while !isStopRequested {
             switch reader.advance() {
             case .packet:
                 try body(reader.currentPacket())
-            case .timeout:
-                guard let idle else { continue }
-                let now = wallClockNow()
-                if now.nanoseconds &- lastIdleCall.nanoseconds >= Self.idleIntervalNanoseconds {
-                    lastIdleCall = now
-                    idle(now)
+            case .noPacketReady:
+                // No packet is ready: call `idle` when a second has passed, then wait.
+                if let idle {
+                    let now = wallClockNow()
+                    if now.nanoseconds &- lastIdleCall.nanoseconds >= Self.idleIntervalNanoseconds {
+                        lastIdleCall = now
+                        idle(now)
+                    }
                 }
+                waitForPackets(descriptor: descriptor)
             case .end:
                 // pcap_breakloop was called: by stop(), or by another caller of the handle.
                 reader.statistics.completed = true
@@ -119,6 +131,17 @@ extension CaptureInput {
         }
         reader.statistics.completed = true
     }
+}
+
+/// Waits until the capture descriptor is readable or the read timeout passes. Without a
+/// descriptor (`pcap_get_selectable_fd` returned -1) it only sleeps for the timeout.
+private func waitForPackets(descriptor: Int32) {
+    guard descriptor >= 0 else {
+        _ = poll(nil, 0, CaptureInput.liveReadTimeoutMilliseconds)
+        return
+    }
+    var request = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+    _ = poll(&request, 1, CaptureInput.liveReadTimeoutMilliseconds)
 }
 
 /// Returns the current wall-clock time, for `idle` during live capture.

@@ -15,8 +15,8 @@ public final class CaptureInput {
     /// The maximum number of inputs one run can read, because `PacketReference.source` is a `UInt16`.
     public static let maximumSourceCount = Int(UInt16.max) + 1
 
-    /// How long one live read waits for a packet before it returns. `run` then checks the stop
-    /// flag and calls `idle`, and 200 ms keeps Ctrl-C responsive.
+    /// How long a live read waits for packets before `run` checks the stop flag and calls
+    /// `idle` again; 200 ms keeps Ctrl-C responsive.
     static let liveReadTimeoutMilliseconds: Int32 = 200
 
     /// How often `run` calls `idle` while a live interface is quiet, in nanoseconds.
@@ -29,7 +29,8 @@ public final class CaptureInput {
     /// (naming the file and the last packet read), a capture without packets, a libpcap warning.
     public internal(set) var warnings: [String] = []
 
-    let isLive: Bool
+    /// True for a live interface, where `run` calls `idle`; false for files and standard input.
+    public let isLive: Bool
     var readers: [SourceReader] = []
     /// Filter programs compiled once per `DLT_*` value and shared by the files of that link type.
     var filterPrograms: [Int32: UnsafeMutablePointer<bpf_program>] = [:]
@@ -141,7 +142,7 @@ public final class CaptureInput {
         switch reader.advance() {
         case .packet:
             return true
-        case .end, .timeout:
+        case .end, .noPacketReady:
             reader.statistics.completed = true
             if reader.statistics.records == 0 {
                 warnings.append("\(CaptureError.displayName(reader.statistics.name)) contains no packets")

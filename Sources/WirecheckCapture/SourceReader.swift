@@ -7,8 +7,8 @@ import WirecheckCore
 /// The outcome of asking a reader for its next packet.
 enum ReadOutcome {
     case packet
-    /// Live capture only: the read timeout expired with no packet.
-    case timeout
+    /// Live capture only: no packet is ready (a non-blocking read found none).
+    case noPacketReady
     /// The file ended, or `pcap_breakloop` interrupted a live read.
     case end
     /// libpcap reported an error; the message is `pcap_geterr`'s text.
@@ -81,7 +81,7 @@ final class SourceReader {
                 timestamp = seconds &* 1_000_000_000 &+ (nanosecondPrecision ? fraction : fraction &* 1000)
                 return .packet
             case 0:
-                return .timeout
+                return .noPacketReady
             case PCAP_ERROR_BREAK:
                 return .end
             default:

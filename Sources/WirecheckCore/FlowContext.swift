@@ -35,6 +35,8 @@ public struct FlowContext: Hashable, Sendable {
     public var vlans: [UInt16]
     /// The application protocol identified from the flow's content, if any (`modbus`, `tls`).
     public var appProto: String?
+    /// Time of the flow's first packet, for joins with host telemetry.
+    public var start: Timestamp = .zero
 
     public init(flowID: UInt64, communityID: String, srcIP: IPAddress, srcPort: UInt16, destIP: IPAddress,
                 destPort: UInt16, ipProtocol: UInt8, vlans: [UInt16] = [], appProto: String? = nil) {

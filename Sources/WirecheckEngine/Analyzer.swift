@@ -1,7 +1,9 @@
+import WirecheckBaseline
 import WirecheckCore
 import WirecheckDecoding
 import WirecheckDetection
 import WirecheckFlows
+import WirecheckHosts
 import WirecheckOutput
 import WirecheckProtocols
 
@@ -11,6 +13,12 @@ public struct AnalysisOptions {
     public var verifyChecksums = true
     /// How often, in seconds of packet time, idle flows and fragments are expired.
     public var housekeepingInterval: Double = 1
+    /// Process and connection records to join to flows (`--host-events`), if any.
+    public var hostTelemetry: HostTelemetryLoad?
+    /// Largest clock difference, in seconds, between telemetry and capture that still joins.
+    public var clockSkewTolerance: Double = 5
+    /// Learning or detecting against a communication baseline.
+    public var baseline: BaselineMode = .none
 
     public init() {}
 }
@@ -28,6 +36,7 @@ public final class Analyzer {
     let arpMonitor: ARPMonitor
     let payloadRouter: PayloadRouter
     let talkers = TalkerTable()
+    let baselineStage: BaselineStage?
     let checksumFilter: ChecksumOffloadFilter
 
     private var decoded = DecodedPacket()
@@ -46,14 +55,30 @@ public final class Analyzer {
     public init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable, outputs: [EventSink]) {
         self.sources = sources
         router = EventRouter(outputs: outputs)
+        switch options.baseline {
+        case .detect(let baseline), .learnFirst(_, let baseline):
+            router.suppressor = Suppressor(baseline: baseline)
+        default:
+            break
+        }
+        baselineStage = BaselineStage(mode: options.baseline, sink: router)
         checksumFilter = ChecksumOffloadFilter(downstream: router)
         decoder = PacketDecoder(sink: checksumFilter, verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router)
-        payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers)
+        payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
+        if let stage = baselineStage {
+            applicationLayer.operationObserver = { operation, flow, timestamp, packets in
+                guard let operation else { return }
+                stage.observe(operation: operation, flow: flow, timestamp: timestamp, packets: packets)
+            }
+        }
         flowTable = FlowTable(configuration: options.flows, sink: router, consumer: payloadRouter)
         scanDetector = ScanDetector(sink: router)
         arpMonitor = ARPMonitor(sink: router)
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
+        if let telemetry = options.hostTelemetry {
+            router.hostEnricher = HostEnricher(telemetry: telemetry, clockSkewTolerance: options.clockSkewTolerance)
+        }
     }
 
     /// The event counts so far, by type, anomaly name and alert rule.
@@ -77,6 +102,7 @@ public final class Analyzer {
             undecodedPackets += 1
             return
         }
+        baselineStage?.observe(packet: decoded)
         if decoded.arp != nil {
             arpMonitor.observe(decoded)
             return
@@ -100,6 +126,7 @@ public final class Analyzer {
         flowTable.expire(now: now)
         decoder.expireFragments(now: now)
         scanDetector.expire(now: now)
+        baselineStage?.expire(now: now)
     }
 
     /// Ends every open flow and reports what is still pending. Call once, after the last packet.
@@ -108,6 +135,18 @@ public final class Analyzer {
         checksumFilter.finish()
         flowTable.finish(at: end)
         scanDetector.finish(at: end)
+        baselineStage?.finish(at: end)
+    }
+
+    /// Records a capture file the baseline learns from, with its SHA-256; call once per file,
+    /// in the order of the capture source table.
+    public func addBaselineCapture(path: String) throws {
+        try baselineStage?.addCapture(path: path)
+    }
+
+    /// The baseline learned in `.learn` mode, after `finish()`.
+    public func learnedBaseline() -> Baseline? {
+        baselineStage?.learnedBaseline()
     }
 
     /// Fills the summary's analysis members from each stage's statistics.
@@ -123,6 +162,9 @@ public final class Analyzer {
         summary.evictedFlows = flowStatistics.flowsEvicted
         summary.flowsByAppProto = payloadRouter.flowsByAppProto
         summary.topTalkers = talkers.top(5)
+        summary.encryptedFlows = applicationLayer.tlsFlows
+        summary.encryptedBytes = UInt64(applicationLayer.tlsStatistics.encryptedBytes)
+        summary.payloadBytes = payloadRouter.payloadBytes
         if undecodedPackets > 0 {
             summary.skipped.append(("packets whose link or network layer could not be decoded", undecodedPackets))
         }
@@ -131,6 +173,9 @@ public final class Analyzer {
         }
         for (host, count) in checksumFilter.suppressedByHost.sorted(by: { $0.key < $1.key }) {
             summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
+        }
+        if let enricher = router.hostEnricher {
+            summary.hostTelemetry = HostTelemetryReport.lines(enricher: enricher)
         }
         for (reason, count) in decoder.statistics.skippedReasons {
             summary.skipped.append((reason, count))
@@ -144,10 +189,15 @@ final class PayloadRouter: FlowPayloadConsumer {
     let applicationLayer: ApplicationLayer
     let talkers: TalkerTable
     private(set) var flowsByAppProto: [String: UInt64] = [:]
+    /// Transport payload bytes of ended flows, both directions.
+    private(set) var payloadBytes: UInt64 = 0
 
-    init(applicationLayer: ApplicationLayer, talkers: TalkerTable) {
+    let baseline: BaselineStage?
+
+    init(applicationLayer: ApplicationLayer, talkers: TalkerTable, baseline: BaselineStage?) {
         self.applicationLayer = applicationLayer
         self.talkers = talkers
+        self.baseline = baseline
     }
 
     func stream(_ flow: Flow, toServer: Bool, chunk: StreamChunk, timestamp: Timestamp) {
@@ -163,6 +213,8 @@ final class PayloadRouter: FlowPayloadConsumer {
     func flowEnded(_ flow: Flow, timestamp: Timestamp) {
         applicationLayer.flowEnded(flow, timestamp: timestamp)
         if let appProto = flow.appProto { flowsByAppProto[appProto, default: 0] += 1 }
+        payloadBytes += flow.payloadBytesToServer + flow.payloadBytesToClient
         talkers.record(flow)
+        baseline?.flowEnded(flow)
     }
 }

@@ -1,3 +1,4 @@
+import WirecheckBaseline
 import WirecheckCore
 import WirecheckDecoding
 import WirecheckDetection
@@ -16,5 +17,9 @@ public enum EventCatalogues {
         IEC104Catalogue.self,
         BACnetCatalogue.self,
         OPCUACatalogue.self,
+        ENIPCatalogue.self,
+        S7Catalogue.self,
+        TLSCatalogue.self,
+        BaselineCatalogue.self,
     ]
 }

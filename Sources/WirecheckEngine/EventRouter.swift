@@ -1,3 +1,4 @@
+import WirecheckBaseline
 import WirecheckCore
 import WirecheckOutput
 
@@ -8,6 +9,10 @@ final class EventRouter: EventSink {
     private var outputs: [EventSink]
     /// Flow ids that raised an alert and whose flow record was not yet written.
     private var alertedFlows = Set<UInt64>()
+    /// Adds process fields from host telemetry, when the run has any.
+    var hostEnricher: HostEnricher?
+    /// Marks alerts and anomalies that an allow rule or maintenance window covers.
+    var suppressor: Suppressor?
 
     init(outputs: [EventSink]) {
         self.outputs = outputs
@@ -19,6 +24,8 @@ final class EventRouter: EventSink {
 
     func emit(_ event: Event) {
         var event = event
+        hostEnricher?.enrich(&event)
+        if let suppressor { event = suppressor.filter(event) }
         if event.eventType == "alert", let flow = event.flow {
             alertedFlows.insert(flow.flowID)
         } else if event.eventType == "flow", let flow = event.flow, alertedFlows.remove(flow.flowID) != nil,

@@ -331,7 +331,14 @@ extension FlowTable {
     /// Raises the anomalies and alerts for what the reassembler noticed.
     func handle(_ observations: ReassemblyObservations, flow: Flow, packet: DecodedPacket) {
         for (reference, offset) in observations.overlapsWithDifferentData {
-            let packets = reference == packet.reference ? [reference] : [reference, packet.reference].sorted()
+            // The evidence shows both copies: the packet that carried the bytes first and the one
+            // that repeated them differently, plus the current packet when it released them.
+            var packets = [reference]
+            if let first = observations.firstCopies.first(where: { $0.later == reference })?.first {
+                packets.append(first)
+            }
+            if !packets.contains(packet.reference) { packets.append(packet.reference) }
+            packets.sort()
             let message = {
                 "\(self.endpoint(packet, source: true)) retransmitted bytes at stream offset \(offset) to "
                     + "\(self.endpoint(packet, source: false)) with data that differs from the first copy."

@@ -150,9 +150,10 @@ public final class FlowTable {
         }
         // Cleared to 52 bits so JSON readers that parse numbers as doubles keep the id exact.
         let flowID = max(key.stableHash(with: packet.timestamp) & 0x000F_FFFF_FFFF_FFFF, 1)
-        let context = FlowContext(flowID: flowID, communityID: communityID, srcIP: originatorIP,
+        var context = FlowContext(flowID: flowID, communityID: communityID, srcIP: originatorIP,
                                   srcPort: originatorPort, destIP: responderIP, destPort: responderPort,
                                   ipProtocol: packet.ipProtocol, vlans: packet.vlans)
+        context.start = packet.timestamp
         let flow = Flow(context: context, firstSeen: packet.timestamp, firstPacket: packet.reference)
         flow.tableKey = key
         flow.originatorIsA = senderIsOriginator == fromA

@@ -36,8 +36,15 @@ public struct RunSummary {
     public var flowsByProtocol: [String: UInt64] = [:]
     public var flowsByAppProto: [String: UInt64] = [:]
     public var midstreamPickups: UInt64 = 0
+    /// Flows parsed as TLS, and the bytes of their encrypted records, which could not be inspected.
+    public var encryptedFlows: UInt64 = 0
+    public var encryptedBytes: UInt64 = 0
+    /// Transport payload bytes of all flows, the base of the encrypted share.
+    public var payloadBytes: UInt64 = 0
     public var evictedFlows: UInt64 = 0
     public var topTalkers: [Talker] = []
+    /// Host telemetry coverage: files read, attribution share, hosts without telemetry.
+    public var hostTelemetry: [String] = []
     /// Reasons packets or inputs were not analysed, with counts ("unsupported link type", ...).
     public var skipped: [(String, UInt64)] = []
     public var warnings: [String] = []
@@ -45,6 +52,7 @@ public struct RunSummary {
     public var kernelDrops: UInt64?
     public var eveOutput: String?
     public var eveEvents: UInt64 = 0
+    public var reportOutput: String?
 
     public init() {}
 }
@@ -74,6 +82,10 @@ public enum SummaryFormatter {
             lines.append("Protocols  " + apps.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         lines.append("Mid-stream \(summary.midstreamPickups) flows were already in progress when the capture started")
+        if summary.encryptedFlows > 0 {
+            let share = summary.payloadBytes > 0 ? Double(summary.encryptedBytes) / Double(summary.payloadBytes) * 100 : 0
+            lines.append("Encrypted  \(summary.encryptedFlows) TLS flows; \(formatBytes(summary.encryptedBytes)) of encrypted records (" + String(format: "%.1f", share) + " % of payload) could not be inspected")
+        }
         if summary.evictedFlows > 0 {
             lines.append("Evicted    \(summary.evictedFlows) flows were ended early because the flow table was full")
         }
@@ -97,6 +109,12 @@ public enum SummaryFormatter {
             }
         }
 
+        if !summary.hostTelemetry.isEmpty {
+            lines.append("")
+            lines.append("Host telemetry:")
+            for line in summary.hostTelemetry { lines.append("  " + line) }
+        }
+
         if !summary.skipped.isEmpty || !summary.warnings.isEmpty || !summary.errors.isEmpty {
             lines.append("")
             lines.append("Skipped and warnings:")
@@ -107,6 +125,9 @@ public enum SummaryFormatter {
         if let eve = summary.eveOutput {
             lines.append("")
             lines.append("EVE output: \(eve) (\(summary.eveEvents) events)")
+        }
+        if let report = summary.reportOutput {
+            lines.append("HTML report: \(report)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -1,7 +1,9 @@
 import Foundation
+import WirecheckBaseline
 import WirecheckCapture
 import WirecheckCore
 import WirecheckEngine
+import WirecheckHosts
 import WirecheckOutput
 
 /// `wirecheck analyze`: reads captures or a live interface, runs every stage and writes the
@@ -24,6 +26,17 @@ struct AnalyzeCommand {
                               handshake counts as a mid-stream pickup (default 10)
       --no-checksums          do not verify IP, TCP and UDP checksums (for captures taken on
                               a host with checksum offload)
+      --host-events PATH      join flows to processes recorded by Sysmon (.evtx, XML, JSON lines)
+                              or auditd in PATH, a file or folder; may be repeated
+      --clock-skew SEC        largest clock difference between host telemetry and the capture
+                              that still joins, in seconds (default 5)
+      --baseline FILE         raise alerts for traffic that deviates from the baseline in FILE
+                              (made by 'wirecheck learn')
+      --learn-first DURATION  learn a baseline from the first DURATION of the input (600, 90s,
+                              10m, 2h) and raise deviations from it on the rest
+      --store, --store=PATH   also keep every finding in the SQLite store PATH (default
+                              wirecheck.db in the working directory); runs accumulate
+      --report FILE           write a self-contained HTML report of this run to FILE
       --quiet                 do not print the summary
       -h, --help              show this help
 
@@ -36,6 +49,15 @@ struct AnalyzeCommand {
     var options = AnalysisOptions()
     var captureOptions = CaptureOptions()
     var quiet = false
+    var hostEventPaths: [String] = []
+    var baselinePath: String?
+    var storePath: String?
+    var reportPath: String?
+    var learnFirst: Double?
+    /// Set by `wirecheck learn`: the baseline file to extend and save instead of detecting.
+    var learnInto: String?
+    /// Set by `wirecheck learn -i`: stop a live capture after this many seconds.
+    var liveDuration: Double?
 
     init(arguments: [String]) throws {
         var cursor = ArgumentCursor(arguments)
@@ -47,6 +69,17 @@ struct AnalyzeCommand {
             case "--max-flows": options.flows.maxFlows = try cursor.integer(for: option, range: 1...100_000_000)
             case "--midstream-grace": options.flows.midstreamGrace = try cursor.seconds(for: option)
             case "--no-checksums": options.verifyChecksums = false
+            case "--host-events": hostEventPaths.append(try cursor.value(for: option))
+            case "--clock-skew": options.clockSkewTolerance = try cursor.seconds(for: option)
+            case "--baseline": baselinePath = try cursor.value(for: option)
+            case "--store": storePath = cursor.takeAttachedValue() ?? "wirecheck.db"
+            case "--report": reportPath = try cursor.value(for: option)
+            case "--learn-first":
+                let text = try cursor.value(for: option)
+                guard let seconds = LearnThenDetect.parseDuration(text), seconds > 0 else {
+                    throw UsageError("invalid duration '\(text)' for --learn-first: use seconds or a number with s, m, h or d (600, 10m, 2h)")
+                }
+                learnFirst = seconds
             case "--quiet", "-q": quiet = true
             case "-h", "--help": throw HelpRequested(text: AnalyzeCommand.usage)
             default: throw UsageError("unknown option '\(option)' for analyze; run 'wirecheck analyze --help' for the list")
@@ -55,6 +88,9 @@ struct AnalyzeCommand {
         captures = cursor.positionals
         if interface != nil && !captures.isEmpty {
             throw UsageError("give either capture files or -i INTERFACE, not both (got -i \(interface!) and \(captures.joined(separator: " ")))")
+        }
+        if baselinePath != nil && learnFirst != nil {
+            throw UsageError("give either --baseline FILE or --learn-first DURATION, not both")
         }
         if interface == nil && captures.isEmpty {
             throw UsageError("no capture given: name one or more pcap or pcapng files, '-' for standard input, or -i INTERFACE")
@@ -102,16 +138,97 @@ struct AnalyzeCommand {
             }
         }
 
+        var options = self.options
+        if !hostEventPaths.isEmpty {
+            let telemetry = HostTelemetry.load(paths: hostEventPaths)
+            if telemetry.processes.isEmpty && telemetry.connections.isEmpty {
+                for file in telemetry.files where file.error != nil {
+                    printError("\(file.file): \(file.error ?? "")")
+                }
+                printError("no process or connection record could be read from \(hostEventPaths.joined(separator: ", ")); check the paths and formats (Sysmon .evtx, XML or JSON lines, auditd logs)")
+                return 1
+            }
+            options.hostTelemetry = telemetry
+        }
+        do {
+            options.baseline = try baselineMode()
+        } catch {
+            printError("\(error)")
+            return 1
+        }
+        // A report needs a store; without --store the run uses a temporary one.
+        var temporaryStore: String?
+        if reportPath != nil && storePath == nil {
+            temporaryStore = NSTemporaryDirectory() + "wirecheck-report-\(getpid()).db"
+        }
+        var store: FindingStore?
+        if let path = storePath ?? temporaryStore {
+            do {
+                let opened = try FindingStore(path: path)
+                try opened.beginRun(sources: sources.names)
+                store = opened
+                outputs.append(opened)
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
+        defer {
+            if let temporaryStore {
+                for suffix in ["", "-wal", "-shm"] { unlink(temporaryStore + suffix) }
+            }
+        }
+
         let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
+        let progress = isatty(STDERR_FILENO) == 1 && interface == nil && !quiet
+            ? ProgressReporter(totalBytes: input.progress.totalBytes > 0 ? input.progress.totalBytes : nil) : nil
+        var packetsSinceProgress = 0
+        if interface == nil {
+            for name in sources.names where name != "-" {
+                do {
+                    try analyzer.addBaselineCapture(path: name)
+                } catch {
+                    printError("\(error)")
+                    return 1
+                }
+            }
+        }
+        let wallStart = time(nil)
+        let liveDuration = self.liveDuration
         installStopSignalHandlers { input.stop() }
         let isLive = interface != nil
+        // In live mode the EVE file is flushed at least once a second of wall time, so a
+        // crash or kill loses at most the last second of events.
+        var lastFlush = time(nil)
         input.run({ packet in
             analyzer.process(packet)
+            if let progress {
+                packetsSinceProgress += 1
+                if packetsSinceProgress >= 4096 {
+                    packetsSinceProgress = 0
+                    progress.update(bytesRead: input.progress.bytesRead, packets: Int64(analyzer.packets),
+                                    alerts: Int64(analyzer.tally.alertTotal))
+                }
+            }
+            if isLive {
+                let now = time(nil)
+                if now != lastFlush {
+                    lastFlush = now
+                    eveWriter?.flush()
+                    try? store?.flush()
+                    if let liveDuration, Double(now - wallStart) >= liveDuration { input.stop() }
+                }
+            }
         }, idle: { now in
             analyzer.housekeep(now: now)
-            if isLive { eveWriter?.flush() }
+            if let liveDuration, Double(time(nil) - wallStart) >= liveDuration { input.stop() }
+            if isLive {
+                eveWriter?.flush()
+                try? store?.flush()
+            }
         })
         analyzer.finish()
+        progress?.finish()
 
         var summary = RunSummary()
         analyzer.summarize(into: &summary)
@@ -127,8 +244,28 @@ struct AnalyzeCommand {
         if statistics.filteredOut > 0 {
             summary.skipped.append(("packets not matching the filter '\(captureOptions.filter ?? "")'", statistics.filteredOut))
         }
-        if let eveWriter {
+        if eveWriter != nil || store != nil {
             analyzer.emitStatistics(summary: summary)
+        }
+        if let store {
+            do {
+                let runID = store.currentRunID
+                try store.finishRun(stats: analyzer.statisticsObject(summary: summary))
+                if store.failedEventCount > 0 {
+                    printError("\(store.failedEventCount) events could not be stored in \(storePath ?? "the store"): \(store.lastError.map { "\($0)" } ?? "unknown error")")
+                }
+                if let reportPath {
+                    let html = try HTMLReport.render(store: store, runID: runID)
+                    try html.write(toFile: reportPath, atomically: true, encoding: .utf8)
+                    summary.reportOutput = reportPath
+                }
+                try store.close()
+            } catch {
+                printError("\(error)")
+                return 1
+            }
+        }
+        if let eveWriter {
             eveWriter.close()
             summary.eveOutput = eveWriter.path
             summary.eveEvents = eveWriter.eventsWritten
@@ -138,6 +275,15 @@ struct AnalyzeCommand {
         }
         for warning in input.warnings {
             printError("warning: \(warning)")
+        }
+        if let learnInto, let baseline = analyzer.learnedBaseline() {
+            do {
+                try baseline.save(to: learnInto)
+                print("Baseline saved to \(learnInto): \(baseline.assets.count) assets, \(baseline.conversations.count) conversations; review it with 'wirecheck baseline show \(learnInto)'")
+            } catch {
+                printError("\(error)")
+                return 1
+            }
         }
         if let failure = eveWriter?.failure {
             printError("\(failure.description) (\(eveWriter?.eventsLost ?? 0) events were not written)")
@@ -154,4 +300,21 @@ struct HelpRequested: Error {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data(("wirecheck: " + message + "\n").utf8))
+}
+
+extension AnalyzeCommand {
+    /// The baseline mode from the options: learn into a file, detect against one, learn first.
+    func baselineMode() throws -> BaselineMode {
+        if let learnInto {
+            let existing = FileManager.default.fileExists(atPath: learnInto) ? try Baseline.load(path: learnInto) : Baseline()
+            return .learn(existing)
+        }
+        if let baselinePath {
+            return .detect(try Baseline.load(path: baselinePath))
+        }
+        if let learnFirst {
+            return .learnFirst(duration: learnFirst, baseline: Baseline())
+        }
+        return .none
+    }
 }

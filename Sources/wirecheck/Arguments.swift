@@ -10,6 +10,7 @@ struct UsageError: Error, CustomStringConvertible {
 struct ArgumentCursor {
     private var arguments: [String]
     private var index = 0
+    private var attachedValuePending = false
     private(set) var positionals: [String] = []
 
     init(_ arguments: [String]) {
@@ -30,13 +31,25 @@ struct ArgumentCursor {
             if argument.hasPrefix("-") && argument != "-" {
                 if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                     arguments.insert(String(argument[argument.index(after: equals)...]), at: index)
+                    attachedValuePending = true
                     return String(argument[..<equals])
                 }
+                attachedValuePending = false
                 return argument
             }
             positionals.append(argument)
         }
         return nil
+    }
+
+    /// The value given as `--option=value` to the option just returned, if any. Options with an
+    /// optional value take it only in this form, so a following capture path is never swallowed.
+    mutating func takeAttachedValue() -> String? {
+        guard attachedValuePending else { return nil }
+        attachedValuePending = false
+        let value = arguments[index]
+        index += 1
+        return value
     }
 
     /// The value that follows `option`.
@@ -46,6 +59,7 @@ struct ArgumentCursor {
         }
         let value = arguments[index]
         index += 1
+        attachedValuePending = false
         return value
     }
 

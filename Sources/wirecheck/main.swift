@@ -9,6 +9,10 @@ protocol or the flow it claims to be.
 
 Commands:
   analyze    analyse capture files or a live interface and report anomalies and alerts
+  learn      learn the plant's normal communication into a baseline file
+  baseline   show a baseline as tables, or diff two baselines
+  query      list alerts, flows or anomalies kept in a findings store
+  report     write the HTML report of a findings store
   catalog    list every anomaly and alert Wirecheck can raise (--markdown for the docs page)
   version    print the version
   help       show this help, or 'wirecheck help COMMAND' for a command's options
@@ -24,16 +28,32 @@ func runCommand(_ arguments: [String]) -> Int32 {
         switch command {
         case "analyze":
             return try AnalyzeCommand(arguments: rest).run()
+        case "learn":
+            return try LearnCommand(arguments: rest).run()
+        case "baseline":
+            return try BaselineCommand(arguments: rest).run()
+        case "query":
+            return try QueryCommand(arguments: rest).run()
+        case "report":
+            return try ReportCommand(arguments: rest).run()
         case "catalog":
             return try CatalogCommand(arguments: rest).run()
         case "version", "--version":
             print("wirecheck \(WirecheckVersion.current)")
             return 0
         case "help", "-h", "--help":
-            if rest.first == "analyze" { print(AnalyzeCommand.usage) } else if rest.first == "catalog" { print(CatalogCommand.usage) } else { print(generalUsage) }
+            switch rest.first {
+            case "analyze": print(AnalyzeCommand.usage)
+            case "learn": print(LearnCommand.usage)
+            case "baseline": print(BaselineCommand.usage)
+            case "catalog": print(CatalogCommand.usage)
+            case "query": print(QueryCommand.usage)
+            case "report": print(ReportCommand.usage)
+            default: print(generalUsage)
+            }
             return 0
         default:
-            throw UsageError("unknown command '\(command)'; the commands are analyze, catalog, version and help")
+            throw UsageError("unknown command '\(command)'; the commands are analyze, learn, baseline, query, report, catalog, version and help")
         }
     } catch let help as HelpRequested {
         print(help.text)

@@ -63,7 +63,8 @@ private let readResponse = modbusFrame(1, [0x03, 0x06, 0x02, 0x2b, 0x00, 0x00, 0
 
         #expect(split.transactions.count == 1)
         #expect(split.transactions.first?.modbusRecord == whole.transactions.first?.modbusRecord)
-        #expect(split.transactions.first?.packets == [PacketReference(source: 0, number: 3), PacketReference(source: 0, number: 6)])
+        // Every segment of the request and of the response is evidence.
+        #expect(split.transactions.first?.packets == (1...6).map { PacketReference(source: 0, number: $0) })
         #expect(split.anomalies.isEmpty)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WirecheckCapture
+import CPcap
 import WirecheckCore
 
 // MARK: - Helpers
@@ -328,6 +329,46 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         #expect(packets[1].bytes == second)
         #expect(packets[2].originalLength == 200)
         #expect(input.warnings.isEmpty)
+    }
+
+    /// Concatenates two one-packet pcapng files into one file with two sections.
+    func writeTwoSections(_ directory: CaptureTemporaryDirectory, secondBigEndian: Bool) throws -> String {
+        let firstPath = directory.file("first.pcapng")
+        let secondPath = directory.file("second.pcapng")
+        let path = directory.file("two-sections.pcapng")
+        for (sectionPath, bigEndian, time) in [(firstPath, false, Int64(1000)), (secondPath, secondBigEndian, Int64(2000))] {
+            let writer = try PcapngFileWriter(path: sectionPath, bigEndian: bigEndian)
+            writer.addInterface(linkType: .ethernet)
+            writer.write(ethernetUDP(sourcePort: 1, destinationPort: 502), timestamp: Timestamp(nanoseconds: time))
+            writer.close()
+        }
+        writeBytes(fileBytes(firstPath) + fileBytes(secondPath), to: path)
+        return path
+    }
+
+    @Test func pcapngSecondSectionIsRead() throws {
+        let directory = CaptureTemporaryDirectory()
+        let path = try writeTwoSections(directory, secondBigEndian: false)
+
+        let input = try CaptureInput.openFiles([path], options: CaptureOptions(), sources: CaptureSourceTable())
+        let packets = readAll(input)
+
+        #expect(packets.map { $0.number } == [1, 2])
+        #expect(packets.map { $0.timestamp } == [1000, 2000])
+        #expect(input.warnings.isEmpty)
+    }
+
+    @Test func pcapngSectionByteOrderChangeWarns() throws {
+        let directory = CaptureTemporaryDirectory()
+        let path = try writeTwoSections(directory, secondBigEndian: true)
+
+        let input = try CaptureInput.openFiles([path], options: CaptureOptions(), sources: CaptureSourceTable())
+        let packets = readAll(input)
+
+        // libpcap 1.10 reads a later section header in the first section's byte order, so it
+        // rejects the block length and stops. The first section's packet is still delivered.
+        #expect(packets.map { $0.number } == [1])
+        #expect(input.warnings.first?.hasPrefix("\(path): reading stopped after packet 1: ") == true)
     }
 
     @Test func pcapngDamagedBlockStopsWithWarning() throws {
@@ -769,6 +810,66 @@ func littleEndian32(_ value: UInt32) -> [UInt8] {
         #expect(sources.names == ["interface:lo"])
         #expect(input.statistics.kernel != nil)
         #expect(input.statistics.sources.first?.linkType == .ethernet)
+    }
+}
+
+extension CaptureLiveTests {
+    @Test func permissionErrorSaysHowToGrant() {
+        let error = CaptureInput.activationError(status: PCAP_ERROR_PERM_DENIED, interface: "eth1",
+                                                 message: "socket: Operation not permitted")
+
+        #expect(error == .interfacePermissionDenied(name: "eth1", message: "socket: Operation not permitted"))
+        #expect(error.description.hasPrefix("cannot capture on interface eth1: permission denied (socket: Operation not permitted); run as root or grant"))
+        #expect(error.description.contains("CAP_NET_RAW"))
+    }
+
+    @Test func interfaceDownSaysHowToBringUp() {
+        let error = CaptureInput.activationError(status: PCAP_ERROR_IFACE_NOT_UP, interface: "eth1", message: "")
+
+        #expect(error.description == "interface eth1 is down; bring it up (ip link set eth1 up) and try again")
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "live capture needs root"), .timeLimit(.minutes(1)))
+    func stopFromOtherThreadEndsRun() throws {
+        let input = try CaptureInput.openLive(interface: "lo", options: CaptureOptions(filter: "udp port 9 and udp port 7"),
+                                              sources: CaptureSourceTable())
+        let started = wallClockNow()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) {
+            input.stop()
+        }
+
+        input.run({ _ in }, idle: nil)
+
+        let elapsed = wallClockNow().nanoseconds - started.nanoseconds
+        #expect(elapsed >= 250_000_000)
+        #expect(elapsed < 5_000_000_000)
+        #expect(input.isStopRequested)
+    }
+
+    /// Reads a quiet filter on the loopback interface so that only `idle` is called.
+    @Test(.enabled(if: geteuid() == 0, "live capture needs root"), .timeLimit(.minutes(1)))
+    func quietInterfaceCallsIdle() throws {
+        // Port 9 (discard) over UDP is not expected on loopback during the test.
+        let input = try CaptureInput.openLive(interface: "lo", options: CaptureOptions(filter: "udp port 9 and udp port 7"),
+                                              sources: CaptureSourceTable())
+        #expect(input.isLive)
+        let started = wallClockNow()
+        var idleTimes: [Timestamp] = []
+        var packetCount = 0
+
+        input.run({ _ in
+            packetCount += 1
+        }, idle: { now in
+            idleTimes.append(now)
+            if idleTimes.count == 2 {
+                input.stop()
+            }
+        })
+
+        #expect(packetCount == 0)
+        #expect(idleTimes.count == 2)
+        #expect((idleTimes.first?.nanoseconds ?? 0) - started.nanoseconds >= CaptureInput.idleIntervalNanoseconds)
+        #expect(input.statistics.sources.first?.completed == true)
     }
 }
 

@@ -82,3 +82,53 @@ import WirecheckEngine
         #expect(unidentified.isEmpty, "not identified as \(expectedProto):\n\(unidentified.joined(separator: "\n"))")
     }
 }
+
+/// Modbus function-code counts through the whole pipeline against the counts tshark 4.0.17
+/// reports in the corpus manifest (`func_code: Read Coils (1) x9`, frames of each code).
+@Suite(.serialized) struct CorpusModbusCountTests {
+    /// Parses the manifest's "func_code: NAME (CODE) xCOUNT, ..." list into code → frames.
+    static func tsharkCounts(_ whatItShows: String) -> [Int: Int] {
+        guard let start = whatItShows.range(of: "func_code: ") else { return [:] }
+        let list = whatItShows[start.upperBound...].prefix { $0 != ";" && $0 != "|" && $0 != "]" }
+        var counts: [Int: Int] = [:]
+        for item in list.split(separator: ",") {
+            guard let open = item.lastIndex(of: "("), let close = item.lastIndex(of: ")"),
+                  let code = Int(item[item.index(after: open)..<close]),
+                  let times = item.range(of: " x", options: .backwards), let count = Int(item[times.upperBound...].trimmingCharacters(in: .whitespaces)) else { continue }
+            counts[code] = count
+        }
+        return counts
+    }
+
+    /// Frames per function code in our `modbus` events: a request and its response each count.
+    static func ourCounts(_ result: AnalysisResult) -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for event in result.events(ofType: "modbus") {
+            guard case .object(let record)? = event.body["modbus"], case .int(let code)? = record["function_code"] else { continue }
+            var frames = 0
+            if let request = record["request"], request != .null { frames += 1 }
+            if let response = record["response"], response != .null { frames += 1 }
+            counts[Int(code), default: 0] += frames
+        }
+        return counts
+    }
+
+    @Test func functionCodeCountsAgreeWithTshark() throws {
+        let rows = CorpusTests.manifest().filter { $0.path.hasPrefix("modbus/") }
+        var disagreements: [String] = []
+        var compared = 0
+        for row in rows {
+            let expected = CorpusModbusCountTests.tsharkCounts(row.whatItShows)
+            // Fuzzed captures are decoded by port in tshark, including frames no standard
+            // parser accepts, so their counts are not a reference.
+            guard !expected.isEmpty, !row.path.contains("fuzz"), let result = try CorpusTests.analyze(row.path) else { continue }
+            let ours = CorpusModbusCountTests.ourCounts(result)
+            compared += 1
+            for (code, count) in expected where ours[code, default: 0] != count {
+                disagreements.append("\(row.path) fc \(code): tshark \(count), wirecheck \(ours[code, default: 0])")
+            }
+        }
+        guard compared > 0 else { return }
+        #expect(disagreements.isEmpty, "\(disagreements.joined(separator: "\n"))")
+    }
+}

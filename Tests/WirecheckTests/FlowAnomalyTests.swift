@@ -265,7 +265,8 @@ import WirecheckDecoding
 
         let found = harness.events.anomalies(named: "stream.retransmission_different_data")
         #expect(found.count == 1)
-        #expect(found.first?.packets == [PacketReference(source: 0, number: 5)])
+        // Packet 4 carried the first copy and packet 5 the first different one.
+        #expect(found.first?.packets == [PacketReference(source: 0, number: 4), PacketReference(source: 0, number: 5)])
         #expect(found.first?.message?.contains("stream offset 6") == true)
         #expect(harness.events.alerts(named: "stream.overlap_evasion").count == 1)
         #expect(harness.consumer.toServerBytes == Array("WRITE 1".utf8))

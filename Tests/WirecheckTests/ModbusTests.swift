@@ -477,8 +477,12 @@ private func bools(_ values: [Bool]) -> JSONValue { .array(values.map { .bool($0
         #expect(probe(modbusFrame(1, [0x03, 0x00, 0x00, 0x00, 0x01, 0x00])) == .noMatch)
     }
 
-    @Test func rejectsUndefinedFunctionCode() {
-        #expect(probe(modbusFrame(1, [0x29, 0x00])) == .noMatch)
+    @Test func undefinedFunctionCodeNeedsExactFraming() {
+        // The MBAP header frames the bytes exactly, so the flow is Modbus and the parser
+        // reports the function code; with bytes left over it is not taken as Modbus.
+        #expect(probe(modbusFrame(1, [0x29, 0x00])) == .match)
+        #expect(probe(modbusFrame(1, [0x29, 0x00]) + [0x41, 0x42, 0x43]) == .noMatch)
+        #expect(probe(modbusFrame(1, [0x00, 0x00])) == .noMatch)
     }
 
     @Test func rejectsExceptionFromClient() {

@@ -157,6 +157,39 @@ private let modbusRequest: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x01, 
         #expect(reassembler.bufferedBytes == 0)
     }
 
+    @Test func overlapNamesPacketOfFirstCopy() {
+        let log = DeliveryLog()
+        let reassembler = makeReassembler()
+        add(reassembler, 1000, [1, 2, 3, 4], packet: 1, to: log)
+        add(reassembler, 1004, [5, 6, 7, 8], packet: 2, to: log)
+        let observations = add(reassembler, 1004, [5, 9, 7, 8], packet: 3, to: log)
+        #expect(observations.firstCopies.count == 1)
+        #expect(observations.firstCopies.first?.later == packet(3))
+        #expect(observations.firstCopies.first?.first == packet(2))
+    }
+
+    @Test func heldOverlapNamesPacketOfFirstCopy() {
+        let log = DeliveryLog()
+        let reassembler = makeReassembler()
+        add(reassembler, 1004, [5, 6, 7], packet: 2, to: log)
+        let held = add(reassembler, 1005, [0xEE, 7, 8], packet: 3, to: log)
+        #expect(held.firstCopies.count == 1)
+        #expect(held.firstCopies.first?.later == packet(3))
+        #expect(held.firstCopies.first?.first == packet(2))
+    }
+
+    @Test func forgottenDeliveryNamesNoFirstCopy() {
+        let log = DeliveryLog()
+        let reassembler = makeReassembler()
+        // One byte per packet, more deliveries than the packet ring remembers.
+        for index in 0..<(DeliveredPackets.capacity + 2) {
+            add(reassembler, 1000 + UInt32(index), [UInt8(index)], packet: UInt64(index + 1), to: log)
+        }
+        let observations = add(reassembler, 1000, [0xEE], packet: 99, to: log)
+        #expect(observations.overlapsWithDifferentData.count == 1)
+        #expect(observations.firstCopies.isEmpty)
+    }
+
     @Test func sequenceWrapAroundAt2Pow32() {
         let log = DeliveryLog()
         let reassembler = makeReassembler(initialSequence: 0xFFFF_FFFD)

@@ -1,3 +1,5 @@
+import WirecheckCore
+
 /// A ring of the most recently delivered bytes of one stream direction, ending at the next
 /// expected byte. The owner grows the storage, doubling up to `limit`, as bytes are delivered,
 /// so a flow that carries a few short messages never pays for the whole ring.
@@ -77,5 +79,57 @@ struct DeliveredHistory {
         }
         storage = grown
         head = count % newCapacity
+    }
+}
+
+/// The packets that carried the most recent deliveries of one stream direction, each with the
+/// stream offset of its first delivered byte, so an overlap with delivered bytes can name the
+/// packet that carried the first copy.
+struct DeliveredPackets {
+    /// Deliveries remembered per direction. A retransmission repeats one of the last segments in
+    /// flight, and an overlap with an older delivery is reported without the first copy's packet.
+    static let capacity = 8
+
+    private var starts: [Int] = []
+    private var packets: [PacketReference] = []
+    /// Slot the next delivery overwrites once the ring is full, which is the oldest one.
+    private var oldest = 0
+
+    /// Records a delivery that starts at stream offset `start`. A delivery from the same packet
+    /// as the one before it extends that entry.
+    mutating func record(start: Int, packet: PacketReference) {
+        let count = starts.count
+        if count > 0 && packets[(oldest + count - 1) % count] == packet { return }
+        if count < DeliveredPackets.capacity {
+            if count == 0 {
+                starts.reserveCapacity(DeliveredPackets.capacity)
+                packets.reserveCapacity(DeliveredPackets.capacity)
+            }
+            starts.append(start)
+            packets.append(packet)
+        } else {
+            starts[oldest] = start
+            packets[oldest] = packet
+            oldest = (oldest + 1) % count
+        }
+    }
+
+    /// Returns the packet whose delivery contained stream `offset`, or nil when that delivery
+    /// is no longer remembered.
+    func packet(at offset: Int) -> PacketReference? {
+        let count = starts.count
+        // Newest first: the latest delivery that starts at or before the offset contains it.
+        for step in 0..<count {
+            let index = (oldest + count - 1 - step) % count
+            if starts[index] <= offset { return packets[index] }
+        }
+        return nil
+    }
+
+    /// Forgets every delivery; `keepingCapacity` keeps the storage for a restarted stream.
+    mutating func reset(keepingCapacity: Bool) {
+        starts.removeAll(keepingCapacity: keepingCapacity)
+        packets.removeAll(keepingCapacity: keepingCapacity)
+        oldest = 0
     }
 }

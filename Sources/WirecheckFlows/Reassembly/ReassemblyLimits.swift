@@ -85,12 +85,16 @@ public struct ReassemblyObservations {
     /// stream offset (bytes from the first byte after the SYN) of the first byte that differs.
     /// The first copy is what was, or will be, delivered.
     public var overlapsWithDifferentData: [(PacketReference, Int)]
+    /// For entries of `overlapsWithDifferentData`, the packet that carried the first copy of
+    /// the differing bytes, when the reassembler still remembers it.
+    public var firstCopies: [(later: PacketReference, first: PacketReference)]
     /// True when held data had to be released early because a per-direction limit or the shared
     /// budget was exhausted, so the consumer saw a gap.
     public var bufferOverflow: Bool
 
     public init() {
         overlapsWithDifferentData = []
+        firstCopies = []
         bufferOverflow = false
     }
 }

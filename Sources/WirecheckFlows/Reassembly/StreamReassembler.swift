@@ -39,6 +39,7 @@ public final class StreamReassembler {
     private var held: [HeldSegment] = []
     public private(set) var bufferedBytes = 0
     private var history: DeliveredHistory
+    private var deliveredPackets = DeliveredPackets()
 
     public init(limits: ReassemblyLimits, budget: ReassemblyBudget) {
         self.limits = limits
@@ -51,6 +52,7 @@ public final class StreamReassembler {
     public func setInitialSequence(_ sequence: UInt32) {
         dropHeld()
         history.reset()
+        deliveredPackets.reset(keepingCapacity: true)
         nextSequence = sequence
         nextOffset = 0
         isInitialized = true
@@ -102,6 +104,7 @@ public final class StreamReassembler {
         dropHeld()
         budget.giveBackHistory(history.capacity)
         history.release()
+        deliveredPackets.reset(keepingCapacity: false)
     }
 
     // MARK: - Delivery
@@ -167,6 +170,7 @@ public final class StreamReassembler {
             history.grow(to: neededCapacity)
         }
         history.append(bytes)
+        deliveredPackets.record(start: nextOffset, packet: packet)
         nextSequence = nextSequence &+ UInt32(truncatingIfNeeded: bytes.count)
         nextOffset += bytes.count
         deliver(.data(bytes, packet))
@@ -301,7 +305,9 @@ public final class StreamReassembler {
             let position = start + index
             guard position < 0, let delivered = history.byte(before: -position) else { break }
             if delivered != bytes[index] {
-                record(packet: packet, offset: nextOffset + position, in: &observations)
+                let offset = nextOffset + position
+                record(packet: packet, offset: offset, firstCopy: deliveredPackets.packet(at: offset),
+                       in: &observations)
                 return
             }
             index += 1
@@ -315,17 +321,22 @@ public final class StreamReassembler {
         for index in 0..<bytes.count where offset + index < segment.bytes.count {
             if segment.bytes[offset + index] != bytes[index] {
                 let position = signedDistance(segment.sequence) + offset + index
-                record(packet: packet, offset: nextOffset + position, in: &observations)
+                record(packet: packet, offset: nextOffset + position, firstCopy: segment.packet, in: &observations)
                 return
             }
         }
     }
 
     /// Records one differing overlap per packet, so a segment that overlaps several held
-    /// segments is reported once, at its first differing byte.
-    private func record(packet: PacketReference, offset: Int, in observations: inout ReassemblyObservations) {
+    /// segments is reported once, at its first differing byte. `firstCopy` is the packet that
+    /// carried the bytes first, when it is still known.
+    private func record(packet: PacketReference, offset: Int, firstCopy: PacketReference?,
+                        in observations: inout ReassemblyObservations) {
         guard !observations.overlapsWithDifferentData.contains(where: { $0.0 == packet }) else { return }
         observations.overlapsWithDifferentData.append((packet, offset))
+        if let firstCopy, firstCopy != packet {
+            observations.firstCopies.append((later: packet, first: firstCopy))
+        }
     }
 
     /// Signed distance from the next expected byte to `sequence`, correct across the 2^32 wrap

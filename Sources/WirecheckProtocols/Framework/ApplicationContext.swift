@@ -15,6 +15,9 @@ public final class ApplicationContext {
     /// not report their absence.
     public var isMidstream = false
     public let sink: EventSink
+    /// The packets that carried the buffer passed to `parse`, in order, each with the offset of
+    /// its first byte in that buffer. The caller sets it before each call.
+    var bufferPackets: [(offset: Int, packet: PacketReference)] = []
 
     public init(flow: FlowContext, timestamp: Timestamp, packet: PacketReference, transport: Transport, sink: EventSink) {
         self.flow = flow
@@ -22,6 +25,21 @@ public final class ApplicationContext {
         self.packet = packet
         self.transport = transport
         self.sink = sink
+    }
+
+    /// Returns the packets that carried bytes `range` of the buffer passed to `parse`, in order:
+    /// several when a message was split across TCP segments, else `[packet]`.
+    /// NOTE: only the Modbus parser calls this so far; the DNP3, IEC 104 and OPC UA parsers
+    /// still name only the packet that completed a split message, or track their own.
+    public func packets(carrying range: Range<Int>) -> [PacketReference] {
+        var result: [PacketReference] = []
+        for (index, entry) in bufferPackets.enumerated() {
+            let end = index + 1 < bufferPackets.count ? bufferPackets[index + 1].offset : Int.max
+            if entry.offset < range.upperBound && end > range.lowerBound && !result.contains(entry.packet) {
+                result.append(entry.packet)
+            }
+        }
+        return result.isEmpty ? [packet] : result
     }
 
     /// Emits a conformance anomaly for this flow.

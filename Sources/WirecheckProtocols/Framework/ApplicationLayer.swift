@@ -9,6 +9,10 @@ import WirecheckFlows
 /// Not thread-safe, so one instance serves one flow table.
 public final class ApplicationLayer {
     public private(set) var statistics = ApplicationStatistics()
+    /// TLS record bytes of ended flows, cleartext and encrypted, for the run's encrypted share.
+    public private(set) var tlsStatistics = TLSStatistics()
+    /// Ended flows that were parsed as TLS.
+    public private(set) var tlsFlows: UInt64 = 0
 
     /// Leading bytes quoted in an unidentified-traffic finding.
     static let sampleBytes = 16
@@ -66,7 +70,7 @@ public final class ApplicationLayer {
         state[direction].bytesSeen += payload.count
 
         if state.protocolName == nil {
-            switch runProbes(payload, direction: direction, transport: .udp) {
+            switch runProbes(payload, direction: direction, transport: .udp, flow: flow.context) {
             case .registered(let type):
                 identify(flow, state: state, as: type, timestamp: timestamp)
             case .common(let common):
@@ -86,7 +90,7 @@ public final class ApplicationLayer {
         }
         guard let parser = state.parser else { return }
         prepareContext(flow, timestamp: timestamp, packet: packet, transport: .udp)
-        _ = parser.parse(payload, direction: direction, context: context)
+        _ = parser.parse(payload, direction: state.parserDirection(direction), context: context)
     }
 
     /// Reports what the flow leaves open: unidentified bytes on an ICS port and, through the
@@ -102,6 +106,10 @@ public final class ApplicationLayer {
         if let parser = state.parser {
             prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: state.transport)
             parser.close(context: context)
+            if let tls = parser as? TLSParser {
+                tlsStatistics.add(tls.statistics)
+                tlsFlows += 1
+            }
         }
         state.isClosed = true
         state.parser = nil
@@ -118,15 +126,31 @@ public final class ApplicationLayer {
         case noMatch
     }
 
-    private func runProbes(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport) -> ProbeOutcome {
+    /// Runs every probe on `bytes`. When several protocols match, the one registered for the
+    /// flow's server port wins, then one registered for its client port (a flow whose
+    /// orientation was guessed wrongly), so a loose probe cannot take a flow from the port's own
+    /// protocol; otherwise the first match in registry order wins.
+    private func runProbes(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport,
+                           flow: FlowContext) -> ProbeOutcome {
         var undecided = false
+        var firstMatch: ApplicationProtocol.Type?
+        var clientPortMatch: ApplicationProtocol.Type?
         for type in protocols {
-            switch type.probe(bytes, direction: direction, transport: transport) {
-            case .match: return .registered(type)
+            // The side on the protocol's registered port is its server, whichever side opened
+            // the flow, so a probe that checks requests and responses sees them the right way.
+            let registered = type.registeredPorts[transport]
+            let swapped = registered?.contains(flow.srcPort) == true && registered?.contains(flow.destPort) != true
+            switch type.probe(bytes, direction: swapped ? direction.reversed : direction, transport: transport) {
+            case .match:
+                let ports = registered
+                if ports?.contains(flow.destPort) == true { return .registered(type) }
+                if clientPortMatch == nil, ports?.contains(flow.srcPort) == true { clientPortMatch = type }
+                if firstMatch == nil { firstMatch = type }
             case .needMoreData: undecided = true
             case .noMatch: break
             }
         }
+        if let match = clientPortMatch ?? firstMatch { return .registered(match) }
         if transport == .tcp {
             for common in CommonProtocol.allCases {
                 switch common.probe(bytes) {
@@ -146,11 +170,12 @@ public final class ApplicationLayer {
         state[direction].bytesSeen += bytes.count
         let room = max(0, limits.probeBufferBytes - state[direction].bytes.count)
         let bufferedCount = min(room, bytes.count)
+        if bufferedCount > 0 { state[direction].notePacket(state.lastPacket) }
         state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<bufferedCount]))
         state[direction].droppedAfterBuffer += bytes.count - bufferedCount
 
         if !state[direction].probesRejected {
-            let outcome = state[direction].bytes.withUnsafeBytes { runProbes($0, direction: direction, transport: .tcp) }
+            let outcome = state[direction].bytes.withUnsafeBytes { runProbes($0, direction: direction, transport: .tcp, flow: flow.context) }
             switch outcome {
             case .registered(let type):
                 // The part of this chunk past the probe buffer is still here, so it is parsed
@@ -184,11 +209,12 @@ public final class ApplicationLayer {
     /// On a match the rejected bytes are dropped and the parser starts at this chunk.
     private func reprobeChunk(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection,
                               bytes: UnsafeRawBufferPointer, timestamp: Timestamp) -> Bool {
-        guard case .registered(let type) = runProbes(bytes, direction: direction, transport: .tcp) else { return false }
+        guard case .registered(let type) = runProbes(bytes, direction: direction, transport: .tcp, flow: flow.context) else { return false }
         var restarted = DirectionState(bytesSeen: state[direction].bytesSeen)
         restarted.droppedBeforeBuffer = state[direction].droppedBeforeBuffer + state[direction].bytes.count
             + state[direction].droppedAfterBuffer - bytes.count
         restarted.bytes = Array(bytes.prefix(limits.probeBufferBytes))
+        restarted.notePacket(state.lastPacket)
         restarted.droppedAfterBuffer = bytes.count - restarted.bytes.count
         state[direction] = restarted
         identify(flow, state: state, as: type, timestamp: timestamp)
@@ -197,6 +223,8 @@ public final class ApplicationLayer {
     }
 
     private func identify(_ flow: Flow, state: FlowApplicationState, as type: ApplicationProtocol.Type, timestamp: Timestamp) {
+        let ports = type.registeredPorts[state.transport] ?? []
+        state.swapsDirections = !ports.contains(flow.context.destPort) && ports.contains(flow.context.srcPort)
         state.protocolName = type.name
         state.parser = type.makeParser(transport: state.transport)
         flow.appProto = type.name
@@ -224,20 +252,21 @@ public final class ApplicationLayer {
             state[direction] = DirectionState(bytesSeen: buffered.bytesSeen)
             prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
             if buffered.droppedBeforeBuffer > 0 {
-                parser.gap(direction: direction, length: buffered.droppedBeforeBuffer, context: context)
+                parser.gap(direction: state.parserDirection(direction), length: buffered.droppedBeforeBuffer, context: context)
             }
             if !buffered.bytes.isEmpty {
                 buffered.bytes.withUnsafeBytes {
-                    deliver($0, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp)
+                    deliver($0, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp,
+                            chunkPackets: buffered.packets)
                 }
             }
             if let tail, direction == tailDirection, !tail.isEmpty {
                 deliver(tail, to: parser, flow: flow, state: state, direction: direction, timestamp: timestamp)
             }
             if buffered.droppedAfterBuffer > 0 {
-                state[direction].bytes.removeAll()
+                state[direction].removeAll()
                 prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
-                parser.gap(direction: direction, length: buffered.droppedAfterBuffer, context: context)
+                parser.gap(direction: state.parserDirection(direction), length: buffered.droppedAfterBuffer, context: context)
             }
         }
     }
@@ -245,14 +274,26 @@ public final class ApplicationLayer {
     // MARK: - Delivery to the parser
 
     /// Passes in-order bytes to the parser and keeps what it leaves. Bytes are copied only when a
-    /// message spans chunks.
+    /// message spans chunks. `chunkPackets` are the packets that carried `bytes` with their
+    /// offsets in it, when that is not just the last packet (bytes buffered during probing).
     private func deliver(_ bytes: UnsafeRawBufferPointer, to parser: ApplicationParser, flow: Flow,
-                         state: FlowApplicationState, direction: StreamDirection, timestamp: Timestamp) {
+                         state: FlowApplicationState, direction: StreamDirection, timestamp: Timestamp,
+                         chunkPackets: [(offset: Int, packet: PacketReference)]? = nil) {
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: .tcp)
+        let carried = state[direction].bytes.count
+        if carried > 0 || chunkPackets != nil {
+            // The buffer starts with the leftover of earlier chunks, whose packets come first.
+            context.bufferPackets.removeAll(keepingCapacity: true)
+            context.bufferPackets.append(contentsOf: state[direction].packets)
+            for entry in chunkPackets ?? [(0, state.lastPacket)] {
+                context.bufferPackets.append((entry.offset + carried, entry.packet))
+            }
+        }
         if state[direction].bytes.isEmpty {
-            let consumed = clamp(parser.parse(bytes, direction: direction, context: context), to: bytes.count)
+            let consumed = clamp(parser.parse(bytes, direction: state.parserDirection(direction), context: context), to: bytes.count)
             if consumed < bytes.count {
                 state[direction].bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[consumed...]))
+                state[direction].packets = Self.packets(context.bufferPackets, after: consumed)
             }
         } else {
             // Move the buffer out while the parser reads it, so nothing else can touch it.
@@ -260,10 +301,11 @@ public final class ApplicationLayer {
             state[direction].bytes = []
             pending.append(contentsOf: bytes)
             let consumed = pending.withUnsafeBytes {
-                clamp(parser.parse($0, direction: direction, context: context), to: $0.count)
+                clamp(parser.parse($0, direction: state.parserDirection(direction), context: context), to: $0.count)
             }
             pending.removeFirst(consumed)
             state[direction].bytes = pending
+            state[direction].packets = pending.isEmpty ? [] : Self.packets(context.bufferPackets, after: consumed)
         }
         enforceBufferLimits(flow, parser: parser, state: state, direction: direction)
     }
@@ -295,8 +337,8 @@ public final class ApplicationLayer {
         } else {
             return
         }
-        state[direction].bytes.removeAll()
-        parser.gap(direction: direction, length: bufferedCount, context: context)
+        state[direction].removeAll()
+        parser.gap(direction: state.parserDirection(direction), length: bufferedCount, context: context)
     }
 
     private func handleGap(_ flow: Flow, state: FlowApplicationState, direction: StreamDirection, length: Int,
@@ -306,15 +348,15 @@ public final class ApplicationLayer {
             let dropped = state[direction].bytes.count
             state[direction].droppedBeforeBuffer += dropped + state[direction].droppedAfterBuffer + max(0, length)
             state[direction].droppedAfterBuffer = 0
-            state[direction].bytes.removeAll()
+            state[direction].removeAll()
             state[direction].probesRejected = false
             return
         }
         guard let parser = state.parser else { return }
         let lost = state[direction].bytes.count + max(0, length)
-        state[direction].bytes.removeAll()
+        state[direction].removeAll()
         prepareContext(flow, timestamp: timestamp, packet: state.lastPacket, transport: state.transport)
-        parser.gap(direction: direction, length: lost, context: context)
+        parser.gap(direction: state.parserDirection(direction), length: lost, context: context)
     }
 
     // MARK: - Port findings
@@ -377,14 +419,29 @@ public final class ApplicationLayer {
     }
 
     private func prepareContext(_ flow: Flow, timestamp: Timestamp, packet: PacketReference, transport: Transport) {
-        context.flow = flow.context
+        let swapped = (flow.application as? FlowApplicationState)?.swapsDirections == true
+        context.flow = swapped ? flow.context.reversed : flow.context
         context.timestamp = timestamp
         context.packet = packet
+        context.bufferPackets.removeAll(keepingCapacity: true)
+        context.bufferPackets.append((0, packet))
         context.transport = transport
         context.isMidstream = flow.isMidstream
     }
 
     private func clamp(_ consumed: Int, to count: Int) -> Int { min(max(consumed, 0), count) }
+
+    /// Returns the entries of `packets` that carried bytes from `consumed` on, with offsets
+    /// counted from there, for the leftover the parser did not consume.
+    private static func packets(_ packets: [(offset: Int, packet: PacketReference)],
+                                after consumed: Int) -> [(offset: Int, packet: PacketReference)] {
+        var kept: [(offset: Int, packet: PacketReference)] = []
+        for (index, entry) in packets.enumerated() {
+            let end = index + 1 < packets.count ? packets[index + 1].offset : Int.max
+            if end > consumed { kept.append((max(0, entry.offset - consumed), entry.packet)) }
+        }
+        return kept
+    }
 
     private func hexPrefix(_ bytes: UnsafeRawBufferPointer, count: Int) -> String {
         let digits: [Character] = Array("0123456789abcdef")
@@ -402,6 +459,8 @@ public final class ApplicationLayer {
 /// then the unfinished message after it.
 struct DirectionState {
     var bytes: [UInt8] = []
+    /// The packets that carried `bytes`, in order, each with the offset of its first byte there.
+    var packets: [(offset: Int, packet: PacketReference)] = []
     var bytesSeen = 0
     /// Every probe rejected this direction's first bytes, or the probe buffer filled undecided.
     var probesRejected = false
@@ -409,6 +468,18 @@ struct DirectionState {
     var droppedBeforeBuffer = 0
     /// Bytes past the probe buffer that were not kept while the flow was still unidentified.
     var droppedAfterBuffer = 0
+
+    /// Records that `packet` carried the bytes about to be appended to `bytes`.
+    mutating func notePacket(_ packet: PacketReference) {
+        if packets.last?.packet == packet { return }
+        packets.append((bytes.count, packet))
+    }
+
+    /// Drops the buffered bytes and their packets.
+    mutating func removeAll() {
+        bytes.removeAll()
+        packets.removeAll()
+    }
 }
 
 /// Per-flow state of the application layer, stored in `Flow.application`.
@@ -424,6 +495,15 @@ final class FlowApplicationState {
     var reportedOverflow = false
     var reportedParseError = false
     var isClosed = false
+    /// True when the flow's client port, not its server port, is the protocol's registered
+    /// port: the side on the registered port is the protocol's server (a Modbus device that
+    /// opened the TCP connection, a mid-stream pickup oriented the wrong way), so the parser
+    /// gets each direction and the flow's endpoints reversed.
+    var swapsDirections = false
+
+    func parserDirection(_ direction: StreamDirection) -> StreamDirection {
+        swapsDirections ? direction.reversed : direction
+    }
 
     init(transport: Transport, lastPacket: PacketReference) {
         self.transport = transport

@@ -21,7 +21,8 @@ final class ModbusParser: ApplicationParser {
         var quantity: Int?
         var record: JSONObject
         var operation: Operation
-        var packet: PacketReference
+        /// The packets that carried the request, more than one when it was split across segments.
+        var packets: [PacketReference]
         var timestamp: Timestamp
     }
 
@@ -76,7 +77,8 @@ final class ModbusParser: ApplicationParser {
                        ["protocol_id": .int(protocolID)])
             }
             let frame = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + frameSize)])
-            handleFrame(frame, direction: direction, context: context)
+            handleFrame(frame, packets: context.packets(carrying: offset..<(offset + frameSize)), direction: direction,
+                        context: context)
             offset += frameSize
         }
         return offset
@@ -86,25 +88,27 @@ final class ModbusParser: ApplicationParser {
         let unanswered = pending
         pending.removeAll()
         for request in unanswered {
-            emitTransaction(request, response: nil, responsePacket: nil, context: context)
+            emitTransaction(request, response: nil, responsePackets: [], context: context)
         }
     }
 
     // MARK: - Frames
 
-    private func handleFrame(_ frame: UnsafeRawBufferPointer, direction: StreamDirection, context: ApplicationContext) {
+    private func handleFrame(_ frame: UnsafeRawBufferPointer, packets: [PacketReference], direction: StreamDirection,
+                             context: ApplicationContext) {
         let header = ModbusPDU(frame)
         let transactionID = header.u16(ModbusFrame.transactionIDOffset) ?? 0
         let unitID = header.u8(ModbusFrame.unitIDOffset) ?? 0
         let pdu = ModbusPDU(UnsafeRawBufferPointer(rebasing: frame[ModbusFrame.headerSize...]))
         if direction == .toServer {
-            handleRequest(pdu, transactionID: transactionID, unitID: unitID, context: context)
+            handleRequest(pdu, transactionID: transactionID, unitID: unitID, packets: packets, context: context)
         } else {
-            handleResponse(pdu, transactionID: transactionID, unitID: unitID, context: context)
+            handleResponse(pdu, transactionID: transactionID, unitID: unitID, packets: packets, context: context)
         }
     }
 
-    private func handleRequest(_ pdu: ModbusPDU, transactionID: UInt16, unitID: UInt8, context: ApplicationContext) {
+    private func handleRequest(_ pdu: ModbusPDU, transactionID: UInt16, unitID: UInt8, packets: [PacketReference],
+                               context: ApplicationContext) {
         guard let functionCode = pdu.u8(0) else { return }
         let client = context.flow.srcIP
         if ModbusFunctionCodes.function(functionCode) == nil {
@@ -132,15 +136,16 @@ final class ModbusParser: ApplicationParser {
                    "\(client) has \(pending.count) Modbus requests to \(context.flow.destIP) without a response, the per-flow limit, so the oldest is reported as unanswered and dropped.",
                    context, ["limit": .int(ModbusParser.maximumOutstandingRequests)], oncePerFlow: true)
             let oldest = pending.removeFirst()
-            emitTransaction(oldest, response: nil, responsePacket: nil, context: context)
+            emitTransaction(oldest, response: nil, responsePackets: [], context: context)
         }
         pending.append(PendingRequest(transactionID: transactionID, unitID: unitID, functionCode: functionCode,
                                       quantity: summary.quantity, record: record, operation: operation,
-                                      packet: context.packet, timestamp: context.timestamp))
+                                      packets: packets, timestamp: context.timestamp))
         raiseAlerts(functionCode: functionCode, unitID: unitID, summary: summary, operation: operation, context: context)
     }
 
-    private func handleResponse(_ pdu: ModbusPDU, transactionID: UInt16, unitID: UInt8, context: ApplicationContext) {
+    private func handleResponse(_ pdu: ModbusPDU, transactionID: UInt16, unitID: UInt8, packets: [PacketReference],
+                                context: ApplicationContext) {
         guard let functionCode = pdu.u8(0) else { return }
         let server = context.flow.destIP
         let baseCode = functionCode & 0x7f
@@ -180,11 +185,11 @@ final class ModbusParser: ApplicationParser {
                 "request": .null,
             ]
             record.set("response", .object(response))
-            context.transaction(protocolName: ModbusProtocol.name, record: record, operation: nil, packets: [context.packet],
+            context.transaction(protocolName: ModbusProtocol.name, record: record, operation: nil, packets: packets,
                                 message: "\(server) sent a Modbus \(ModbusFunctionCodes.name(baseCode)) response (fc \(baseCode)) from unit \(unitID) to \(context.flow.srcIP) with no matching request.")
             return
         }
-        emitTransaction(request, response: response, responsePacket: context.packet, context: context)
+        emitTransaction(request, response: response, responsePackets: packets, context: context)
     }
 
     private func checkLength(_ pdu: ModbusPDU, isRequest: Bool, context: ApplicationContext) {
@@ -204,16 +209,16 @@ final class ModbusParser: ApplicationParser {
         while let oldest = pending.first,
               context.timestamp.interval(since: oldest.timestamp) > ModbusParser.responseTimeoutSeconds {
             pending.removeFirst()
-            emitTransaction(oldest, response: nil, responsePacket: nil, context: context)
+            emitTransaction(oldest, response: nil, responsePackets: [], context: context)
         }
     }
 
-    private func emitTransaction(_ request: PendingRequest, response: JSONObject?, responsePacket: PacketReference?,
+    private func emitTransaction(_ request: PendingRequest, response: JSONObject?, responsePackets: [PacketReference],
                                  context: ApplicationContext) {
         var record = request.record
         record.set("response", response.map { .object($0) } ?? .null)
-        var packets = [request.packet]
-        if let responsePacket, responsePacket != request.packet { packets.append(responsePacket) }
+        var packets = request.packets
+        for packet in responsePackets where !packets.contains(packet) { packets.append(packet) }
 
         let outcome: String
         if let response {

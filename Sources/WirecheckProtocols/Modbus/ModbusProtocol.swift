@@ -18,15 +18,23 @@ public enum ModbusProtocol: ApplicationProtocol {
 
         let functionCode = bytes[ModbusFrame.headerSize]
         let isException = functionCode & 0x80 != 0
-        guard ModbusFunctionCodes.function(functionCode & 0x7f) != nil else { return .noMatch }
+        let frameSize = ModbusFrame.lengthOffset + 2 + (Int(bytes[4]) << 8 | Int(bytes[5]))
+        guard ModbusFunctionCodes.function(functionCode & 0x7f) != nil else {
+            // An undefined function code is still Modbus when the MBAP header frames the bytes
+            // exactly: protocol id 0 and a length that ends the frame at the end of the segment.
+            // The parser then reports the function code; random bytes rarely frame this way.
+            return bytes.count == frameSize && functionCode & 0x7f != 0 ? .match : .noMatch
+        }
         if isException && direction == .toServer { return .noMatch }
 
-        let frameSize = ModbusFrame.lengthOffset + 2 + (Int(bytes[4]) << 8 | Int(bytes[5]))
         guard bytes.count >= frameSize else { return transport == .udp ? .noMatch : .needMoreData }
 
         let pdu = ModbusPDU(UnsafeRawBufferPointer(rebasing: bytes[ModbusFrame.headerSize..<frameSize]))
         if isException {
-            guard pdu.count == 2, let code = pdu.u8(1), ModbusFunctionCodes.exceptionCodes[code] != nil else { return .noMatch }
+            // An exception PDU is two bytes; a longer one still frames as Modbus when it fills
+            // the segment exactly, and the parser reports the length.
+            let lengthFits = pdu.count == 2 || (pdu.count > 2 && bytes.count == frameSize)
+            guard lengthFits, let code = pdu.u8(1), ModbusFunctionCodes.exceptionCodes[code] != nil else { return .noMatch }
         } else if !ModbusPDULayout.fits(pdu, isRequest: direction == .toServer) {
             return .noMatch
         }
