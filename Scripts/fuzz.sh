@@ -6,8 +6,8 @@
 #   --seconds N   N seconds per target (default 60)
 #   --jobs N      run up to N targets at the same time (default 1)
 #   --build-only  build the targets and write the seeds, run nothing
-#   TARGET        any of: decode reassembly flows capture modbus dnp3 iec104 enip s7comm bacnet
-#                 opcua (default: all)
+#   TARGET        any of: decode reassembly flows capture modbus dnp3 iec104 enip s7comm
+#                 s7commplus bacnet opcua tls (default: all)
 #
 # How the targets are built (checked with Swift 6.3.1 on Debian 12, x86_64):
 #   1. SwiftPM compiles the library modules the targets need (WirecheckCore, -Decoding, -Flows,
@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
             jobs="$2"
             shift ;;
         --build-only) build_only=1 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1; see --help" >&2; exit 2 ;;
         *) targets+=("$1") ;;
     esac
@@ -57,8 +57,8 @@ done
 case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds must be a whole number, got '$seconds'" >&2; exit 2 ;; esac
 case "$jobs" in ''|*[!0-9]*|0) echo "fuzz.sh: --jobs must be a positive whole number, got '$jobs'" >&2; exit 2 ;; esac
 
-all_targets=(decode reassembly flows capture modbus dnp3 iec104 enip s7comm bacnet opcua)
-protocol_targets=" modbus dnp3 iec104 enip s7comm bacnet opcua "
+all_targets=(decode reassembly flows capture modbus dnp3 iec104 enip s7comm s7commplus bacnet opcua tls)
+protocol_targets=" modbus dnp3 iec104 enip s7comm s7commplus bacnet opcua tls "
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 for target in "${targets[@]}"; do
     [ -f "Fuzz/$target.swift" ] || { echo "fuzz.sh: unknown target '$target'; targets: ${all_targets[*]}" >&2; exit 2; }
@@ -69,12 +69,15 @@ spm_dir="$fuzz_dir/spm"
 bin_dir="$fuzz_dir/bin"
 mkdir -p "$bin_dir"
 
-# A protocol target needs its ApplicationProtocol, found by its `name`, in the registry.
+# A protocol target needs the ApplicationProtocol whose `name` it fuzzes. Target names are
+# file and module names, so the one protocol name with a hyphen is spelled without it.
 runnable=()
 for target in "${targets[@]}"; do
+    protocol_name="$target"
+    [ "$target" != s7commplus ] || protocol_name=s7comm-plus
     if [[ "$protocol_targets" == *" $target "* ]] &&
-       ! grep -rqs "static let name = \"$target\"" Sources/WirecheckProtocols; then
-        echo "$target: skipped, no ApplicationProtocol named \"$target\" in Sources/WirecheckProtocols (its parser is not merged yet)"
+       ! grep -rqs "static let name = \"$protocol_name\"" Sources/WirecheckProtocols; then
+        echo "$target: skipped, no ApplicationProtocol named \"$protocol_name\" in Sources/WirecheckProtocols (its parser is not merged yet)"
         continue
     fi
     runnable+=("$target")
@@ -125,14 +128,15 @@ fi
 [ "$build_only" -eq 0 ] || exit 0
 
 # Runs one target for `seconds` and writes its summary line to .build/fuzz/<target>/summary.
-# libFuzzer stops at the first finding, so the target is started again on the remaining time;
-# fork mode would keep going by itself, but its jobs reload the corpus so often that it ran
-# about ten times fewer inputs per second here.
+# libFuzzer stops at the first finding, so the target is started again on the remaining time.
+# Fork mode would keep going by itself, but in a 20 s trial its jobs reloaded the corpus so
+# often that it ran several times fewer inputs per second.
 run_target() {
     local target="$1"
     local dir="$fuzz_dir/$target"
     mkdir -p "$dir/corpus" "$dir/seeds" "$dir/crashes"
     : >"$dir/run.log"
+
     local before
     before="$(find "$dir/crashes" -type f | wc -l)"
     local max_length=()
@@ -141,8 +145,9 @@ run_target() {
         flows) max_length=(-max_len=16384) ;;
         capture) max_length=(-max_len=65536) ;;
     esac
+
     local deadline=$((SECONDS + seconds))
-    local execs=0 remaining launch_execs
+    local execs=0 remaining launch_execs finished
     while remaining=$((deadline - SECONDS)); [ "$remaining" -gt 0 ]; do
         # -timeout: one input may run 10 s before it counts as a hang.
         # -rss_limit_mb: a target that grows past 2 GiB is treated as a memory bug.
@@ -162,6 +167,7 @@ run_target() {
             break
         }
     done
+
     local after
     after="$(find "$dir/crashes" -type f | wc -l)"
     echo "$target: $execs execs, $((after - before)) crashes" >"$dir/summary"

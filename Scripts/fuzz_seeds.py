@@ -34,8 +34,10 @@ PROTOCOL_PORTS = {
     "iec104": {("tcp", 2404)},
     "enip": {("tcp", 44818), ("udp", 44818), ("udp", 2222)},
     "s7comm": {("tcp", 102)},
+    "s7commplus": {("tcp", 102)},
     "bacnet": {("udp", 47808)},
     "opcua": {("tcp", 4840)},
+    "tls": {("tcp", 443), ("tcp", 8443), ("tcp", 4843)},
 }
 
 MAX_PACKETS_PER_FILE = 2000
@@ -84,13 +86,15 @@ def transport_of(packet):
     return None, None
 
 
-def protocol_of(transport, layer):
+def protocols_of(transport, layer):
+    """Return each protocol target whose server port the packet uses, and whether it goes to the server."""
+    matches = []
     for name, ports in PROTOCOL_PORTS.items():
         if (transport, layer.dport) in ports:
-            return name, True
-        if (transport, layer.sport) in ports:
-            return name, False
-    return None, None
+            matches.append((name, True))
+        elif (transport, layer.sport) in ports:
+            matches.append((name, False))
+    return matches
 
 
 def flow_key(packet, transport, layer):
@@ -112,26 +116,26 @@ def add_protocol_seeds(writer, packets, singles):
         transport, layer = transport_of(packet)
         if transport is None or (IP not in packet and IPv6 not in packet):
             continue
-        name, to_server = protocol_of(transport, layer)
         payload = bytes(layer.payload)
-        if name is None or not payload:
+        if not payload:
             continue
-        key = flow_key(packet, transport, layer)
-        flow = conversations.setdefault(key, {"name": name, "transport": transport, "records": [], "next": {}})
-        if transport == "tcp":
-            # Skip plain retransmissions so seeds read like the reassembled stream.
-            end = (layer.seq + len(payload)) & 0xFFFFFFFF
-            seen = flow["next"].get(to_server)
-            if seen is not None and (end == seen or ((end - seen) & 0xFFFFFFFF) >= 0x80000000):
-                continue
-            flow["next"][to_server] = end
-        flow["records"].append(record(0 if to_server else 1, payload))
+        for name, to_server in protocols_of(transport, layer):
+            key = (name,) + flow_key(packet, transport, layer)
+            flow = conversations.setdefault(key, {"name": name, "transport": transport, "records": [], "next": {}})
+            if transport == "tcp":
+                # Skip plain retransmissions so seeds read like the reassembled stream.
+                end = (layer.seq + len(payload)) & 0xFFFFFFFF
+                seen = flow["next"].get(to_server)
+                if seen is not None and (end == seen or ((end - seen) & 0xFFFFFFFF) >= 0x80000000):
+                    continue
+                flow["next"][to_server] = end
+            flow["records"].append(record(0 if to_server else 1, payload))
 
-        options = b"\x01" if transport == "udp" else b"\x00"
-        if singles.get(name, 0) < MAX_SINGLE_SEEDS_PER_PROTOCOL:
-            before = writer.counts.get(name, 0)
-            writer.write(name, options + record(0 if to_server else 1, payload))
-            singles[name] = singles.get(name, 0) + (writer.counts.get(name, 0) - before)
+            options = b"\x01" if transport == "udp" else b"\x00"
+            if singles.get(name, 0) < MAX_SINGLE_SEEDS_PER_PROTOCOL:
+                before = writer.counts.get(name, 0)
+                writer.write(name, options + record(0 if to_server else 1, payload))
+                singles[name] = singles.get(name, 0) + (writer.counts.get(name, 0) - before)
 
     for flow in conversations.values():
         options = b"\x01" if flow["transport"] == "udp" else b"\x00"
