@@ -119,6 +119,8 @@ if [ -d "$shared_captures" ]; then
     while IFS= read -r -d '' capture; do captures+=("$capture"); done < <(
         find "$shared_captures" -type f \( -name '*.pcap' -o -name '*.pcapng' \) -print0)
 fi
+# Seeds are written again on every run, so they always follow the current captures.
+for target in "${all_targets[@]}"; do rm -rf "${fuzz_dir:?}/$target/seeds"; done
 if python3 -c 'import scapy' 2>/dev/null; then
     python3 Scripts/fuzz_seeds.py "$fuzz_dir" "${captures[@]}" 2>"$fuzz_dir/seeds.log" ||
         echo "fuzz.sh: writing seeds failed, see $fuzz_dir/seeds.log; the targets start from an empty corpus" >&2
