@@ -1,0 +1,6 @@
+// libFuzzer target: the tls probe and parser behind ApplicationLayer (see Support/ApplicationHarness.swift).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    runApplicationConversation(protocolName: "tls", start, count)
+    return 0
+}
