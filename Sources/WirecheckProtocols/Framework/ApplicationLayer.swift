@@ -143,7 +143,7 @@ public final class ApplicationLayer {
         var clientPortMatch: ApplicationProtocol.Type?
         for type in protocols {
             // The side on the protocol's registered port is its server, whichever side opened
-            // the flow, so a probe that checks requests and responses sees them the right way.
+            // the flow, so a probe that checks requests and responses gets them the right way round.
             let registered = type.registeredPorts[transport]
             let swapped = registered?.contains(flow.srcPort) == true && registered?.contains(flow.destPort) != true
             switch type.probe(bytes, direction: swapped ? direction.reversed : direction, transport: transport) {

@@ -1,6 +1,6 @@
 import WirecheckCore
 
-/// Which way application bytes travel within a flow.
+/// The direction application bytes travel within a flow.
 public enum StreamDirection: Sendable {
     /// From the flow's originator (client, master) to its responder (server, outstation).
     case toServer
@@ -15,7 +15,7 @@ public enum Transport: Sendable, Hashable {
     case udp
 }
 
-/// What a protocol's probe concluded from the first bytes of one direction.
+/// A protocol probe's verdict on the first bytes of one direction.
 public enum ProbeResult: Sendable, Equatable {
     case match
     case noMatch
@@ -91,19 +91,19 @@ extension ApplicationProtocol {
 /// The per-flow parser of one application protocol.
 ///
 /// For TCP the caller hands it the in-order bytes of one direction, starting at a message
-/// boundary as far as the caller knows. `parse` consumes whole messages and returns the
+/// boundary unless a gap intervened. `parse` consumes whole messages and returns the
 /// number of bytes used; the caller keeps the rest (a message split across segments) and
 /// offers it again, extended, with the next data. For UDP each call is one datagram, and
 /// whatever `parse` does not consume is dropped.
 public protocol ApplicationParser: AnyObject {
     func parse(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, context: ApplicationContext) -> Int
-    /// Tells the parser that `length` bytes of one direction were lost (a capture gap); any
-    /// partial message is gone, and the parser should resynchronise on the next bytes.
+    /// Tells the parser that `length` bytes of one direction were lost in a capture gap. Any
+    /// partial message is gone, so the parser resynchronises on the next bytes.
     func gap(direction: StreamDirection, length: Int, context: ApplicationContext)
     /// Called once when the flow ends or the run finishes, to report what is still open
     /// (unanswered requests, for example).
     func close(context: ApplicationContext)
-    /// Longest message the protocol allows, in bytes. When `parse` consumes nothing from a buffer
+    /// Maximum message size the protocol allows, in bytes. When `parse` consumes nothing from a buffer
     /// longer than this, the caller drops the buffer as a parse error and calls `gap`.
     var maximumMessageSize: Int { get }
 }
