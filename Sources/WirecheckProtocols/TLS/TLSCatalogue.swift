@@ -81,6 +81,15 @@ public enum TLSCatalogue: EventCatalogue {
         category: "Protocol", severity: 2, technique: .networkConnectionEnumeration,
         summary: "Several TLS handshakes from one client to one server port ended without completing or with a fatal server alert: version or cipher probing, a scanner, or a client the server rejects.")
 
+    /// Exploiting a service over the network (ATT&CK for ICS T0866).
+    static let exploitationOfRemoteServices = AttackTechnique(id: "T0866", name: "Exploitation of Remote Services",
+                                                              tactic: "Lateral Movement")
+
+    public static let heartbleed = AlertDefinition(
+        "tls.heartbleed", signatureID: 3014, signature: "TLS heartbeat over-read (Heartbleed, CVE-2014-0160)",
+        category: "Attempted Information Leak", severity: 1, technique: exploitationOfRemoteServices,
+        summary: "A heartbeat request claims a longer payload than it carries, or the server answers a heartbeat with far more bytes than the request held: an attempt to read the server's memory, or a vulnerable server leaking it.")
+
     public static var anomalies: [AnomalyDefinition] {
         [invalidRecord, invalidHandshake, handshakeTooLong, certificateInvalid]
     }
@@ -88,6 +97,6 @@ public enum TLSCatalogue: EventCatalogue {
     public static var alerts: [AlertDefinition] {
         [deprecatedVersion, weakCipherOffered, weakCipherChosen, certificateExpired, certificateNotYetValid,
          certificateSelfSigned, certificateShortKey, certificateSHA1Signature, certificateMD5Signature, sniMismatch,
-         handshakeIncomplete, serverAlert, cleartextOnTLSPort, repeatedHandshakeFailure]
+         handshakeIncomplete, serverAlert, cleartextOnTLSPort, repeatedHandshakeFailure, heartbleed]
     }
 }

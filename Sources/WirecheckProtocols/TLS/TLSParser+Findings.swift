@@ -122,6 +122,34 @@ extension TLSParser {
 
     // MARK: Helpers
 
+    /// Minimum heartbeat padding (RFC 6520): a message shorter than type, length, payload and
+    /// 16 bytes of padding claims more payload than it carries.
+    static let heartbeatPadding = 16
+    /// Extra bytes in a server's heartbeat record, beyond the request's length, that show memory
+    /// leaking: an honest response echoes the request's payload, so its record is no longer.
+    static let heartbeatLeakMargin = 64
+
+    /// Checks a heartbeat record for the Heartbleed over-read: a cleartext request whose payload
+    /// length exceeds what it carries, or (also when encrypted) a server record far longer than
+    /// the client's request.
+    func handleHeartbeat(_ body: UnsafeRawBufferPointer, direction: StreamDirection, encrypted: Bool,
+                         context: ApplicationContext) {
+        noteEvidence(context.packet)
+        if direction == .toServer {
+            lastHeartbeatRequestLength = body.count
+            guard !encrypted, body.count >= 3, body[0] == 1 else { return }
+            let claimed = Int(body[1]) << 8 | Int(body[2])
+            guard claimed + 3 + TLSParser.heartbeatPadding > body.count else { return }
+            raise(TLSCatalogue.heartbleed,
+                  message: "\(context.flow.srcIP) sent \(context.flow.destIP) port \(context.flow.destPort) a TLS heartbeat request claiming a \(claimed)-byte payload in a \(body.count)-byte message, the Heartbleed over-read.",
+                  details: ["claimed_payload_length": .int(claimed), "record_length": .int(body.count)], context: context)
+        } else if let request = lastHeartbeatRequestLength, body.count > request + TLSParser.heartbeatLeakMargin {
+            raise(TLSCatalogue.heartbleed,
+                  message: "\(context.flow.destIP) answered a \(request)-byte TLS heartbeat from \(context.flow.srcIP) with \(body.count) bytes: the server is leaking memory (Heartbleed).",
+                  details: ["request_record_length": .int(request), "response_record_length": .int(body.count)], context: context)
+        }
+    }
+
     private func raise(_ definition: AlertDefinition, message: String, details: JSONObject, context: ApplicationContext) {
         guard raised.insert(definition.name).inserted else { return }
         var all = details

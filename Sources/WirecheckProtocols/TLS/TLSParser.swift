@@ -85,6 +85,8 @@ public final class TLSParser: ApplicationParser {
     var chainLength = 0
     var alerts: [JSONValue] = []
     var serverSentFatalAlert = false
+    /// Length of the client's last heartbeat record, to compare with the server's answer.
+    var lastHeartbeatRequestLength: Int?
     var evidence: [PacketReference] = []
     /// The server sent a CertificateRequest, so the client is expected to send a Certificate.
     var serverRequestedClientCertificate = false
@@ -171,6 +173,9 @@ public final class TLSParser: ApplicationParser {
     private func handleRecord(contentType: UInt8, body: UnsafeRawBufferPointer, direction: StreamDirection,
                               state: DirectionState, context: ApplicationContext) {
         statistics.records += 1
+        if contentType == TLSContentType.heartbeat {
+            handleHeartbeat(body, direction: direction, encrypted: state.isEncrypted, context: context)
+        }
         if contentType == TLSContentType.applicationData || (state.isEncrypted && contentType != TLSContentType.changeCipherSpec) {
             countBytes(body.count, encrypted: true, direction: direction)
             return
