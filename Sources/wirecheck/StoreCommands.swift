@@ -1,12 +1,14 @@
 import Foundation
+import WirecheckCore
 import WirecheckOutput
 
 /// `wirecheck query`: lists alerts, flows or anomalies kept in a findings store.
 struct QueryCommand {
     static let usage = """
-    Usage: wirecheck query [alerts|flows|anomalies] --store PATH [FILTERS] [--format table|json]
+    Usage: wirecheck query [alerts|flows|anomalies|runs] --store PATH [FILTERS] [--format table|json]
 
-    Lists what earlier runs kept with 'analyze --store', newest first (alerts by default).
+    Lists what earlier runs kept with 'analyze --store', newest first (alerts by default);
+    'runs' lists each run's id, times, packets and capture files, for --run.
 
     Filters:
       --since TIME       from TIME: ISO 8601 (2024-03-04T08:00:00Z) or relative (24h, 30m, 7d)
@@ -20,7 +22,7 @@ struct QueryCommand {
       --format FORMAT    'table' (default) or 'json' for JSON lines
     """
 
-    enum Kind: String { case alerts, flows, anomalies }
+    enum Kind: String { case alerts, flows, anomalies, runs }
 
     var kind = Kind.alerts
     var storePath = "wirecheck.db"
@@ -54,7 +56,7 @@ struct QueryCommand {
         }
         if let first = cursor.positionals.first {
             guard let parsed = Kind(rawValue: first), cursor.positionals.count == 1 else {
-                throw UsageError("query lists alerts, flows or anomalies, got '\(cursor.positionals.joined(separator: " "))'")
+                throw UsageError("query lists alerts, flows, anomalies or runs, got '\(cursor.positionals.joined(separator: " "))'")
             }
             kind = parsed
         }
@@ -73,6 +75,7 @@ struct QueryCommand {
             case .alerts: print(render(try store.alerts(matching: query), format: format), terminator: "")
             case .flows: print(render(try store.flows(matching: query), format: format), terminator: "")
             case .anomalies: print(render(try store.anomalies(matching: query), format: format), terminator: "")
+            case .runs: print(QueryCommand.renderRuns(try store.runs(), format: format), terminator: "")
             }
             try store.close()
             return 0
@@ -84,6 +87,27 @@ struct QueryCommand {
             printError("\(error)")
             return 1
         }
+    }
+}
+
+extension QueryCommand {
+    /// One line per run: id, start and finish (wall clock), packets and capture files.
+    static func renderRuns(_ runs: [RunRecord], format: FindingOutputFormat) -> String {
+        var text = ""
+        for run in runs {
+            let finished = run.finished?.iso8601 ?? "unfinished"
+            switch format {
+            case .jsonLines:
+                let object: JSONObject = [
+                    "run": .int(run.id), "started": .string(run.started.iso8601), "finished": .string(finished),
+                    "packets": run.packets.map { .int($0) } ?? .null, "sources": .array(run.sources.map { .string($0) }),
+                ]
+                text += JSONWriter.serialize(object) + "\n"
+            case .table:
+                text += "\(run.id)  \(run.started.iso8601)  \(finished)  \(run.packets.map(String.init) ?? "-") packets  \(run.sources.joined(separator: ", "))\n"
+            }
+        }
+        return text.isEmpty && format == .table ? "no runs in this store\n" : text
     }
 }
 

@@ -34,3 +34,16 @@ import WirecheckCore
         try store.close()
     }
 }
+
+@Suite struct QueryRunsTests {
+    @Test func runsListIdsAndSources() throws {
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("runs.db").path
+        let store = try FindingStore(path: path)
+        try store.beginRun(sources: ["a.pcap", "b.pcap"])
+        try store.finishRun()
+        let runs = try store.runs()
+        #expect(runs.map(\.id) == [1])
+        #expect(runs.first?.sources == ["a.pcap", "b.pcap"])
+        try store.close()
+    }
+}

@@ -31,7 +31,7 @@ public enum FindingStoreError: Error, CustomStringConvertible, Equatable {
         case .notWritable(let path):
             return "findings store \(path) is closed or read-only; open it read-write to record a run"
         case .runNotFound(let path, let runID):
-            return "run \(runID) not found in findings store \(path); list the store's runs to choose an existing id"
+            return "run \(runID) not found in findings store \(path); list its runs with 'wirecheck query runs --store \(path)' and choose an existing id"
         case .invalidFilter(let name, let value, let expected):
             return "invalid \(name) filter \"\(value)\": expected \(expected)"
         }
