@@ -177,7 +177,9 @@ public final class FlowTable {
             flow.tcp = TCPConnection()
             flow.timeoutClass = .tcpShort
             statistics.tcpFlows += 1
-            let isSyn = packet.tcp.map { $0.flags.contains(.syn) && !$0.flags.contains(.ack) } ?? false
+            let isSyn = packet.tcp.map {
+                $0.flags.contains(.syn) && $0.flags.isDisjoint(with: [.ack, .fin, .rst])
+            } ?? false
             if !isSyn && isWithinMidstreamGrace(packet) {
                 flow.isMidstream = true
                 statistics.midstreamPickups += 1
@@ -223,7 +225,9 @@ public final class FlowTable {
     static func senderLooksLikeResponder(_ packet: DecodedPacket) -> Bool {
         switch packet.ipProtocol {
         case IPProtocolNumber.tcp:
-            if let flags = packet.tcp?.flags, flags.contains(.syn) {
+            // A SYN combined with FIN or RST is no real handshake packet (a crafted scan or
+            // fuzzed frame), so it does not decide who opened the connection.
+            if let flags = packet.tcp?.flags, flags.contains(.syn), !flags.contains(.fin), !flags.contains(.rst) {
                 return flags.contains(.ack)
             }
             return ServicePorts.senderLooksLikeResponder(sourcePort: packet.sourcePort,
