@@ -37,9 +37,9 @@ extension BaselineDetector {
         }
     }
 
-    /// The set to compare with when a kind was never learned: empty (so any value is new) for the
-    /// client's values, which every completed ClientHello shows, and for SNI and certificates
-    /// only when the conversation learned other values. Nil means "do not check".
+    /// Returns the set to compare with for a kind without learned values. JA3, JA4 and SNI get an
+    /// empty set (any value is new) once the conversation learned a client fingerprint. JA3S and
+    /// certificates get nil, which means "do not check".
     private func emptySet(_ kind: TLSValueKind, _ learned: [TLSValueKind: TLSValueSet]) -> TLSValueSet? {
         switch kind {
         case .ja3, .ja4, .sni:
@@ -70,8 +70,8 @@ extension BaselineDetector {
     static func learnedText(_ sets: [TLSValueKind: TLSValueSet], kinds: [TLSValueKind], listed: Int = 4) -> String {
         let entries = kinds.flatMap { kind in (sets[kind]?.sortedEntries ?? []).map { "\(kind.label) \($0.display)" } }
         guard !entries.isEmpty else { return "none" }
-        let shown = entries.prefix(listed).joined(separator: ", ")
-        return entries.count > listed ? "\(shown) and \(entries.count - listed) more" : shown
+        let listedText = entries.prefix(listed).joined(separator: ", ")
+        return entries.count > listed ? "\(listedText) and \(entries.count - listed) more" : listedText
     }
 
     func emitNewTLSFingerprint(_ values: [(TLSValueKind, String)], learned: [TLSValueKind: TLSValueSet],

@@ -104,7 +104,7 @@ public enum BaselineReport {
 
     static func status(_ review: Review) -> String { review.approved ? "approved" : "pending" }
 
-    /// One row per learned TLS value, in conversation and kind order, and one per kind that overflowed.
+    /// Builds one row per learned TLS value, in conversation and kind order, and one per kind that overflowed.
     static func tlsTableRows(_ conversations: [ConversationEntry]) -> [[String]] {
         var rows: [[String]] = []
         for conversation in conversations {

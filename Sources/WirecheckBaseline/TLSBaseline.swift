@@ -1,7 +1,7 @@
 import WirecheckCore
 
-/// What one TLS handshake showed about a conversation: the client's and server's fingerprints,
-/// the server name the client asked for and the server's leaf certificate.
+/// The client and server fingerprints, the requested server name and the server's leaf
+/// certificate of one TLS handshake.
 public struct TLSObservation: Equatable, Sendable {
     public var sni: String?
     public var ja3: String?
@@ -31,7 +31,7 @@ public struct TLSObservation: Equatable, Sendable {
         certificateSubject = TLSObservation.text(record["subject"])
     }
 
-    /// The value of one kind, or nil when the handshake did not show it.
+    /// Returns the value of one kind, or nil when the handshake did not show it.
     public func value(_ kind: TLSValueKind) -> String? {
         switch kind {
         case .ja3: return ja3
@@ -94,7 +94,7 @@ public struct TLSValueEntry: Equatable, Sendable {
 
 /// The distinct values of one kind seen on a conversation, bounded by `maxValues`.
 public struct TLSValueSet: Equatable, Sendable {
-    /// Values kept per kind and conversation. Real clients and servers show a few; a client that
+    /// Values kept per kind and conversation. Real clients and servers show a few. A client that
     /// randomises its ClientHello would otherwise grow the baseline with every connection.
     public static let maxValues = 32
 
@@ -165,8 +165,8 @@ extension BaselineLearner {
 // MARK: Baseline file
 
 extension Baseline {
-    /// The conversation's `tls` member: one array of values per kind, in kind order and sorted by
-    /// value, plus `overflowed` naming the kinds that reached `TLSValueSet.maxValues`.
+    /// Builds the conversation's `tls` member: one array of values per kind, sorted by value, and
+    /// `overflowed` naming the kinds that reached `TLSValueSet.maxValues`.
     static func write(tls: [TLSValueKind: TLSValueSet]) -> JSONObject {
         var object = JSONObject()
         var overflowed: [JSONValue] = []
