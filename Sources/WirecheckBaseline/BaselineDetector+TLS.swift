@@ -77,7 +77,7 @@ extension BaselineDetector {
     func emitNewTLSFingerprint(_ values: [(TLSValueKind, String)], learned: [TLSValueKind: TLSValueSet],
                                key: ConversationKey, flow: FlowContext, time: Timestamp, packets: [PacketReference]) {
         let kinds = values.map(\.0)
-        let seenText = values.map { "\($0.0.label) \($0.1)" }.joined(separator: ", ")
+        let seenText = values.map { "\($0.0.label) \(TLSValueEntry.printable($0.1))" }.joined(separator: ", ")
         var seen = JSONObject()
         for (kind, value) in values { seen.set(kind.rawValue, .string(value)) }
         var learnedObject = BaselineDetector.tlsObject(learned, kinds: kinds)
@@ -111,7 +111,7 @@ extension BaselineDetector {
         var learnedObject = BaselineDetector.tlsObject(sets, kinds: [.sni])
         learnedObject.set("conversation", .object(BaselineDetector.conversationObject(key)))
         emit(BaselineCatalogue.newSNI, time: time, flow: flow, packets: packets,
-             message: "\(key.client) asked \(key.server):\(key.port) for server name \(name), never seen on this "
+             message: "\(key.client) asked \(key.server):\(key.port) for server name \(TLSValueEntry.printable(name)), never seen on this "
                 + "conversation; the baseline has \(learnedText)",
              learned: learnedObject, seen: ["sni": .string(name)])
     }

@@ -8,6 +8,9 @@ public enum BaselineReport {
         let operations = conversations.flatMap { conversation in conversation.sortedOperations.map { (conversation, $0) } }
         let pending = assets.filter { !$0.review.approved }.count + conversations.filter { !$0.review.approved }.count
             + operations.filter { !$0.1.review.approved }.count + baseline.programs.values.filter { !$0.review.approved }.count
+            + conversations.reduce(0) { count, conversation in
+                count + conversation.tls.values.reduce(0) { $0 + $1.entries.values.filter { !$0.review.approved }.count }
+            }
         var lines = ["Baseline: \(assets.count) assets, \(conversations.count) conversations, \(operations.count) operations "
             + "from \(baseline.captures.count) captures; \(pending) entries pending review"]
         if !vendors.isAvailable {
@@ -112,7 +115,8 @@ public enum BaselineReport {
             for kind in TLSValueKind.allCases {
                 guard let set = conversation.tls[kind] else { continue }
                 for entry in set.sortedEntries {
-                    rows.append([status(entry.review), name, kind.label, entry.value, entry.subject ?? "",
+                    rows.append([status(entry.review), name, kind.label, TLSValueEntry.printable(entry.value),
+                                 entry.subject.map(TLSValueEntry.printable) ?? "",
                                  "\(entry.observation.count)", UTCTime.format(entry.observation.firstSeen),
                                  UTCTime.format(entry.observation.lastSeen), entry.review.note ?? ""])
                 }

@@ -85,10 +85,21 @@ public struct TLSValueEntry: Equatable, Sendable {
         self.observation = observation
     }
 
-    /// `CN=plc (sha256 ab:cd:ef:01...)` for a certificate, the value itself otherwise.
+    /// `CN=plc (sha256 ab:cd:ef:01...)` for a certificate, the value itself otherwise, printable.
     public var display: String {
-        guard let subject else { return value }
-        return "\(subject) (sha256 \(value.prefix(23))...)"
+        guard let subject else { return TLSValueEntry.printable(value) }
+        return "\(TLSValueEntry.printable(subject)) (sha256 \(value.prefix(23))...)"
+    }
+
+    /// Replaces control characters with `?`. Server names and subjects come from the wire, and a
+    /// line break in one would split a message or a table row.
+    public static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            scalars.append(scalar.properties.generalCategory == .control ? "?" : scalar)
+        }
+        return String(scalars)
     }
 }
 

@@ -227,6 +227,8 @@ import WirecheckEngine
         let observation = TLSObservation(record: try Self.tlsRecord("tls12_valid_chain"))
         let text = BaselineReport.show(baseline)
         #expect(text.contains("\nTLS\n"))
+        // One asset, one conversation and one value of each of the five TLS kinds.
+        #expect(text.contains("; 7 entries pending review"))
         for kind in TLSValueKind.allCases {
             #expect(text.contains(try #require(observation.value(kind))), "\(kind.label)")
         }
@@ -274,6 +276,13 @@ import WirecheckEngine
     @Test func observationOfEmptyRecordIsEmpty() {
         let observation = TLSObservation(record: ["ja3": .string("not an object"), "sni": .int(3)])
         #expect(observation == TLSObservation())
+    }
+
+    @Test func printableReplacesControlCharacters() {
+        #expect(TLSValueEntry.printable("plc\r\nX-Injected: 1") == "plc??X-Injected: 1")
+        #expect(TLSValueEntry.printable("plc.example.test") == "plc.example.test")
+        let entry = TLSValueEntry(value: "ab:cd", subject: "CN=a\nb", observation: Observation(firstSeen: .zero, lastSeen: .zero, count: 1))
+        #expect(entry.display == "CN=a?b (sha256 ab:cd...)")
     }
 
     @Test func valueSetStopsAtLimit() {
