@@ -129,6 +129,8 @@ public final class ConversationEntry {
     public var bytes: UInt64 = 0
     public var observation: Observation
     public var operations: [OperationKey: OperationEntry] = [:]
+    /// JA3, JA4, JA3S, certificate and SNI values seen in the conversation's TLS handshakes.
+    public var tls: [TLSValueKind: TLSValueSet] = [:]
     public var review = Review()
 
     public init(key: ConversationKey, observation: Observation) {

@@ -1,6 +1,6 @@
 import WirecheckCore
 
-/// The baseline deviation alerts (signature ids 4000-4099; 4000-4014 are in use).
+/// The baseline deviation alerts (signature ids 4000-4099; 4000-4017 are in use).
 public enum BaselineCatalogue: EventCatalogue {
     static let category = "Baseline Deviation"
 
@@ -74,6 +74,21 @@ public enum BaselineCatalogue: EventCatalogue {
         summary: "A host whose telemetry logs its connections opened an industrial-protocol flow with no matching "
             + "connection record: a telemetry gap, a filtered event, or tampering with the host's logging.")
 
+    public static let newTLSFingerprint = AlertDefinition(
+        "baseline.new_tls_fingerprint", signatureID: 4015, signature: "Baseline: new TLS fingerprint on a known conversation",
+        category: category, severity: 2, technique: .standardApplicationLayerProtocol,
+        summary: "A known TLS conversation showed a JA3 or JA4 client fingerprint, or a JA3S server fingerprint, never "
+            + "learned for it: other client software, such as a tool speaking TLS to the server, or a changed server.")
+    public static let newCertificate = AlertDefinition(
+        "baseline.new_certificate", signatureID: 4016, signature: "Baseline: new server certificate on a known conversation",
+        category: category, severity: 2, technique: .adversaryInTheMiddle,
+        summary: "The server of a known TLS conversation presented a leaf certificate (SHA-256) never learned for it: "
+            + "a renewed or replaced certificate, or an interception proxy between the hosts.")
+    public static let newSNI = AlertDefinition(
+        "baseline.new_sni", signatureID: 4017, signature: "Baseline: new TLS server name on a known conversation",
+        category: category, severity: 3, technique: nil,
+        summary: "The client of a known TLS conversation asked for a server name (SNI) never learned for it.")
+
     /// Indicator Removal on Host, which Core does not list; used when a host's telemetry misses a connection.
     public static let indicatorRemoval = AttackTechnique(id: "T0872", name: "Indicator Removal on Host", tactic: "Evasion")
 
@@ -81,6 +96,6 @@ public enum BaselineCatalogue: EventCatalogue {
     public static let alerts: [AlertDefinition] = [
         newAsset, newMAC, ttlChange, newConversation, newProtocolOrPort, serverInitiates, newOperation, outOfRange,
         pollingPeriodChanged, rateExceeded, conversationSilent, conversationResumed, newProgram, newCommandLine,
-        telemetryGap,
+        telemetryGap, newTLSFingerprint, newCertificate, newSNI,
     ]
 }

@@ -94,10 +94,13 @@ public final class BaselineDetector {
         var noResponseSince: Timestamp?
         /// The class of every learned operation is read, session or diagnostic.
         let hasOnlyReads: Bool
+        /// The learned TLS values, copied so later changes to the baseline do not affect detection.
+        let learnedTLS: [TLSValueKind: TLSValueSet]
 
         init(key: ConversationKey, learned: ConversationEntry?) {
             self.key = key
             self.learned = learned
+            learnedTLS = learned?.tls ?? [:]
             var shortest: Double?
             for (operationKey, entry) in learned?.operations ?? [:] {
                 let tracked = TrackedOperation(learned: entry)
@@ -122,6 +125,7 @@ public final class BaselineDetector {
         case rate(ConversationKey, OperationKey)
         case program(ProgramKey)
         case commandLine(ProgramKey)
+        case tls(ConversationKey, TLSValueKind, String)
     }
 
     public let sink: EventSink

@@ -143,6 +143,8 @@ extension Baseline {
             "packets": .int(conversation.packets), "bytes": .int(conversation.bytes),
         ]
         object.set("operations", .array(conversation.sortedOperations.map { .object(write($0)) }))
+        // Written only when a handshake was seen, so baselines without TLS keep their layout.
+        if !conversation.tls.isEmpty { object.set("tls", .object(write(tls: conversation.tls))) }
         write(conversation.observation, into: &object, countName: "requests")
         write(conversation.review, into: &object)
         return object
@@ -310,6 +312,7 @@ extension Baseline {
             }
             conversation.operations[operation.key] = operation
         }
+        if let tlsReader = try reader.optionalObject("tls") { conversation.tls = try readTLS(tlsReader) }
         return conversation
     }
 

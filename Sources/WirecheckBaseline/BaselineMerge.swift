@@ -1,7 +1,7 @@
 /// Merging two baselines, for example ones learned by two sensors on different network segments.
 extension Baseline {
     /// Adds `other`'s entries to this baseline. Counts, ranges and timing sketches add up, first
-    /// and last seen widen, and MACs, TTLs and units join. Where both have an entry, this
+    /// and last seen widen, and MACs, TTLs, units and TLS values join. Where both have an entry, this
     /// baseline's review state is kept unless only `other`'s entry is approved or has a note.
     /// Programs join their command lines, servers and users.
     /// Allow rules and maintenance windows are added when their `id` is new.
@@ -22,6 +22,7 @@ extension Baseline {
             ours.bytes &+= theirs.bytes
             ours.observation.merge(theirs.observation)
             ours.review.adopt(theirs.review)
+            for (kind, theirSet) in theirs.tls { ours.tls[kind, default: TLSValueSet()].merge(theirSet) }
             for (operationKey, theirOperation) in theirs.operations {
                 guard let ourOperation = ours.operations[operationKey] else {
                     ours.operations[operationKey] = theirOperation.copy()
@@ -85,6 +86,7 @@ extension ConversationEntry {
         copy.bytes = bytes
         copy.review = review
         copy.operations = operations.mapValues { $0.copy() }
+        copy.tls = tls
         return copy
     }
 }

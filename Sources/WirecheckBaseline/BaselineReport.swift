@@ -8,6 +8,9 @@ public enum BaselineReport {
         let operations = conversations.flatMap { conversation in conversation.sortedOperations.map { (conversation, $0) } }
         let pending = assets.filter { !$0.review.approved }.count + conversations.filter { !$0.review.approved }.count
             + operations.filter { !$0.1.review.approved }.count + baseline.programs.values.filter { !$0.review.approved }.count
+            + conversations.reduce(0) { count, conversation in
+                count + conversation.tls.values.reduce(0) { $0 + $1.entries.values.filter { !$0.review.approved }.count }
+            }
         var lines = ["Baseline: \(assets.count) assets, \(conversations.count) conversations, \(operations.count) operations "
             + "from \(baseline.captures.count) captures; \(pending) entries pending review"]
         if !vendors.isAvailable {
@@ -57,6 +60,13 @@ public enum BaselineReport {
              periodText(operation.timing), rateText(operation.timing), operation.review.note ?? ""]
         })
 
+        let tlsRows = tlsTableRows(conversations)
+        if !tlsRows.isEmpty {
+            lines.append("")
+            lines.append("TLS")
+            lines += table(["STATUS", "CONVERSATION", "KIND", "VALUE", "SUBJECT", "COUNT", "FIRST SEEN", "LAST SEEN", "NOTE"], tlsRows)
+        }
+
         lines.append("")
         lines.append("Programs")
         lines += table(["STATUS", "HOST", "PROTOCOL", "EXECUTABLE", "FLOWS", "SERVERS", "USERS", "COMMAND LINES", "FIRST SEEN",
@@ -96,6 +106,28 @@ public enum BaselineReport {
     }
 
     static func status(_ review: Review) -> String { review.approved ? "approved" : "pending" }
+
+    /// Builds one row per learned TLS value, in conversation and kind order, and one per kind that overflowed.
+    static func tlsTableRows(_ conversations: [ConversationEntry]) -> [[String]] {
+        var rows: [[String]] = []
+        for conversation in conversations {
+            let name = "\(conversation.key.client) → \(conversation.key.server):\(conversation.key.port)"
+            for kind in TLSValueKind.allCases {
+                guard let set = conversation.tls[kind] else { continue }
+                for entry in set.sortedEntries {
+                    rows.append([status(entry.review), name, kind.label, TLSValueEntry.printable(entry.value),
+                                 entry.subject.map(TLSValueEntry.printable) ?? "",
+                                 "\(entry.observation.count)", UTCTime.format(entry.observation.firstSeen),
+                                 UTCTime.format(entry.observation.lastSeen), entry.review.note ?? ""])
+                }
+                if set.overflowed {
+                    rows.append(["", name, kind.label, "(more than \(TLSValueSet.maxValues) distinct; new values are not checked)",
+                                 "", "", "", "", ""])
+                }
+            }
+        }
+        return rows
+    }
 
     /// "10.20.1.50 (eng-ws)" with the host names the telemetry gave.
     static func hostText(_ program: ProgramEntry) -> String {
@@ -198,13 +230,25 @@ public enum BaselineDiff {
 
     static func sections(_ baseline: Baseline, vendors: VendorRegistry) -> [(String, [String: Fields])] {
         var captures: [String: Fields] = [:], assets: [String: Fields] = [:], conversations: [String: Fields] = [:]
-        var operations: [String: Fields] = [:], programs: [String: Fields] = [:], rules: [String: Fields] = [:], windows: [String: Fields] = [:]
+        var operations: [String: Fields] = [:], tls: [String: Fields] = [:], programs: [String: Fields] = [:], rules: [String: Fields] = [:], windows: [String: Fields] = [:]
         for capture in baseline.captures { captures["\(capture.path) (\(capture.sha256.prefix(16)))"] = flatten(Baseline.write(capture)) }
         for asset in baseline.sortedAssets { assets[asset.ip.description] = flatten(Baseline.write(asset, vendors: vendors)) }
         for conversation in baseline.sortedConversations {
             var object = Baseline.write(conversation)
             object["operations"] = nil
+            object["tls"] = nil
             conversations[conversation.key.description] = flatten(object)
+            for kind in TLSValueKind.allCases {
+                guard let set = conversation.tls[kind] else { continue }
+                for entry in set.sortedEntries {
+                    var item: JSONObject = [:]
+                    if let subject = entry.subject { item.set("subject", .string(subject)) }
+                    Baseline.write(entry.observation, into: &item, countName: "count")
+                    Baseline.write(entry.review, into: &item)
+                    tls["\(conversation.key): \(kind.label) \(entry.value)"] = flatten(item)
+                }
+                if set.overflowed { tls["\(conversation.key): \(kind.label) values"] = ["overflowed": "true"] }
+            }
             for operation in conversation.sortedOperations {
                 operations["\(conversation.key): \(operation.key)"] = flatten(Baseline.write(operation))
             }
@@ -215,7 +259,7 @@ public enum BaselineDiff {
             windows[window.id.isEmpty ? "maintenance_windows[\(index)]" : window.id] = flatten(Baseline.write(window))
         }
         return [("captures", captures), ("assets", assets), ("conversations", conversations), ("operations", operations),
-                ("programs", programs), ("allow", rules), ("maintenance_windows", windows)]
+                ("tls", tls), ("programs", programs), ("allow", rules), ("maintenance_windows", windows)]
     }
 
     /// Scalars and arrays as compact JSON under dotted names; sketches are skipped.

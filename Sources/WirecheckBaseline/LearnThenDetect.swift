@@ -88,6 +88,14 @@ public final class LearnThenDetect {
         }
     }
 
+    public func observe(tls: TLSObservation, flow: FlowContext, timestamp: Timestamp, packets: [PacketReference]) {
+        if let detector = route(timestamp) {
+            detector.observe(tls: tls, flow: flow, timestamp: timestamp, packets: packets)
+        } else {
+            learner.observe(tls: tls, flow: flow, timestamp: timestamp, packets: packets)
+        }
+    }
+
     public func flowEnded(_ flow: Flow) {
         if let detector = route(flow.lastSeen) {
             if let cutoff, flow.firstSeen < cutoff { return }

@@ -73,6 +73,7 @@ public final class Analyzer {
             break
         }
         baselineStage = BaselineStage(mode: options.baseline, sink: router)
+        router.baselineStage = baselineStage
         anomalyLimiter = AnomalyRateLimiter(downstream: router, perWindow: options.anomaliesPerSourcePerMinute)
         checksumFilter = ChecksumOffloadFilter(downstream: anomalyLimiter)
         decoder = PacketDecoder(sink: checksumFilter, limits: options.fragmentLimits,

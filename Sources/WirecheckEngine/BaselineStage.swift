@@ -60,6 +60,19 @@ final class BaselineStage {
         learnThenDetect?.observe(operation: operation, flow: flow, timestamp: timestamp, packets: packets)
     }
 
+    /// Passes a `tls` event's handshake to the baseline. Other event types are ignored, so the
+    /// event router can call this for every event at the cost of one string comparison.
+    func observe(event: Event) {
+        guard event.eventType == BaselineStage.tlsEventType, let flow = event.flow,
+              case .object(let record)? = event.body[BaselineStage.tlsEventType] else { return }
+        let tls = TLSObservation(record: record)
+        learner?.observe(tls: tls, flow: flow, timestamp: event.timestamp, packets: event.packets)
+        detector?.observe(tls: tls, flow: flow, timestamp: event.timestamp, packets: event.packets)
+        learnThenDetect?.observe(tls: tls, flow: flow, timestamp: event.timestamp, packets: event.packets)
+    }
+
+    static let tlsEventType = TLSProtocol.name
+
     func flowEnded(_ flow: Flow) {
         observeProcess(of: flow)
         learner?.flowEnded(flow)

@@ -14,6 +14,8 @@ final class EventRouter: EventSink {
     /// Marks alerts and anomalies that an allow rule or maintenance window covers.
     var suppressor: Suppressor?
     private let tlsFailures = RepeatedFailureTracker()
+    /// Receives `tls` events so the baseline learns and checks TLS handshakes.
+    var baselineStage: BaselineStage?
 
     init(outputs: [EventSink]) {
         self.outputs = outputs
@@ -36,6 +38,7 @@ final class EventRouter: EventSink {
         }
         tally.emit(event)
         for output in outputs { output.emit(event) }
+        baselineStage?.observe(event: event)
         if let pattern = tlsFailures.observe(event) { emit(pattern) }
     }
 }
