@@ -109,18 +109,14 @@ public struct DemoPlant {
             add(time + 0.004, session.acknowledge(from: .client))
             if second == 35 {
                 // A forged reset "from the PLC" whose sequence number is far outside the HMI's window.
-                var forged = session
-                forged.builder = PacketBuilder()
                 let spec = TCPSpec(sourcePort: 502, destinationPort: 51_000, sequence: session.serverSequence &+ 1_500_000_000,
                                    acknowledgement: session.clientSequence, flags: [.rst, .ack], window: 0)
-                add(time + 0.2, forged.builder.tcp(DemoPlant.link(DemoPlant.rogueMAC, DemoPlant.hmiMAC),
-                                                   ip: IPSpec(source: DemoPlant.plc1, destination: DemoPlant.hmi, ttl: 64),
-                                                   tcp: spec))
+                add(time + 0.2, builder.tcp(DemoPlant.link(DemoPlant.rogueMAC, DemoPlant.hmiMAC),
+                                            ip: IPSpec(source: DemoPlant.plc1, destination: DemoPlant.hmi, ttl: 64),
+                                            tcp: spec))
             }
             if second == 45 {
-                // The same request bytes sent again, but with a write in place of the read.
-                let sequence = session.clientSequence &- UInt32(request.count)
-                _ = sequence
+                // The last request's sequence range sent again, carrying a write in place of the read.
                 let rewritten = ModbusFrames.writeSingleRegister(transaction: transaction, unit: 1, address: 7, value: 999)
                 let spec = TCPSpec(sourcePort: 51_000, destinationPort: 502,
                                    sequence: session.clientSequence &- UInt32(rewritten.count),
@@ -158,7 +154,7 @@ public struct DemoPlant {
 
     // MARK: - Findings
 
-    /// At 20 s the rogue laptop sends SYNs to port 502 on 30 addresses; only the two PLCs answer.
+    /// At 20 s the rogue laptop sends SYNs to port 502 on 30 addresses; only the two PLCs respond.
     private mutating func addScan() {
         for host in 1...30 {
             let target = IPAddress.v4(0x0A14_0100 | UInt32(host))
@@ -182,7 +178,7 @@ public struct DemoPlant {
     }
 
     /// At 25 s the rogue laptop announces PLC1's address with its own MAC (ARP spoofing), and at
-    /// 26 s sends a reply nobody asked for.
+    /// 26 s sends a reply to no request.
     private mutating func addARPSpoofing() {
         add(25, builder.gratuitousARP(senderMAC: DemoPlant.rogueMAC, senderIP: DemoPlant.plc1))
         add(26, builder.arpReply(senderMAC: DemoPlant.rogueMAC, senderIP: DemoPlant.plc1, targetMAC: DemoPlant.hmiMAC,
