@@ -1,5 +1,5 @@
-/// Where a finding comes from: an anomaly names a broken rule of a protocol or of flow
-/// behaviour; an alert is a finding an analyst should act on.
+/// The kind of rule an anomaly breaks: a header's, a flow's or an application protocol's.
+/// Anomalies name broken rules, while alerts are findings an analyst should act on.
 public enum AnomalyType: String, Sendable, CaseIterable {
     /// A malformed header seen while decoding layers 2 to 4.
     case decode
@@ -97,7 +97,7 @@ extension Event {
     }
 }
 
-/// Receives events from any stage. Implementations are not thread-safe unless they say so.
+/// Receives events from any stage. Implementations are not thread-safe unless their documentation states it.
 public protocol EventSink: AnyObject {
     func emit(_ event: Event)
 }

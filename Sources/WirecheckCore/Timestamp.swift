@@ -3,7 +3,7 @@ import Foundation
 /// A packet time: nanoseconds since the Unix epoch, UTC.
 ///
 /// Nanoseconds cover both microsecond and nanosecond captures without loss, and an `Int64`
-/// holds them until the year 2262.
+/// represents them until the year 2262.
 public struct Timestamp: Comparable, Hashable, Sendable {
     public var nanoseconds: Int64
 

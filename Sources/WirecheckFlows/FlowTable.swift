@@ -73,7 +73,7 @@ public final class FlowTable {
                 let deliver = trackTCP(flow, connection, tcp: tcp, packet: packet, payloadCount: payload.count,
                                        toServer: toServer)
                 // Data the peer acknowledges goes to the parsers before this packet's own bytes,
-                // so a response is never parsed ahead of the request it answers.
+                // so a response is never parsed ahead of its request.
                 if tcp.flags.contains(.ack) {
                     releaseAcknowledged(flow, connection, acknowledgement: tcp.acknowledgement, packet: packet,
                                         dataToServer: !toServer)
@@ -203,7 +203,7 @@ public final class FlowTable {
         return flow
     }
 
-    /// Whether a flow starting with `packet` began within the grace window after the start of
+    /// Returns whether a flow starting with `packet` began within the grace window after the start of
     /// the packet's own capture source: when several files are merged, each file starts its own
     /// window, because connections were already open when each capture began.
     func isWithinMidstreamGrace(_ packet: DecodedPacket) -> Bool {

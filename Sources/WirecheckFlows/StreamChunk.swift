@@ -14,9 +14,9 @@ public enum StreamChunk {
 public protocol FlowPayloadConsumer: AnyObject {
     /// In-order bytes or a gap for one direction of a TCP flow.
     func stream(_ flow: Flow, toServer: Bool, chunk: StreamChunk, timestamp: Timestamp)
-    /// One UDP datagram's payload.
+    /// Receives one UDP datagram's payload.
     func datagram(_ flow: Flow, toServer: Bool, payload: UnsafeRawBufferPointer, packet: PacketReference,
                   timestamp: Timestamp)
-    /// The flow ended (FIN/RST close, idle timeout, eviction or end of input).
+    /// Reports that the flow ended (FIN/RST close, idle timeout, eviction or end of input).
     func flowEnded(_ flow: Flow, timestamp: Timestamp)
 }

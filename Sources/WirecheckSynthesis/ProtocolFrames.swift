@@ -30,13 +30,13 @@ public enum ModbusFrames {
 /// DNP3 frames over TCP for the demo capture and tests (IEEE 1815): link header with its CRC,
 /// then user data in 16-octet blocks, each followed by its CRC.
 public enum DNP3Frames {
-    /// A class 0 read (function 1, object group 60 variation 1, qualifier 0x06) from the master.
+    /// Builds a class 0 read (function 1, object group 60 variation 1, qualifier 0x06) from the master.
     public static func classZeroRead(master: UInt16, outstation: UInt16, sequence: UInt8) -> [UInt8] {
         let application: [UInt8] = [0xC0 | (sequence & 0x0f), 0x01, 60, 1, 0x06]
         return frame(control: 0xC4, destination: outstation, source: master, transportSequence: sequence, application: application)
     }
 
-    /// A response (function 0x81) with no objects and no internal indications set.
+    /// Builds a response (function 0x81) with no objects and no internal indications set.
     public static func nullResponse(master: UInt16, outstation: UInt16, sequence: UInt8) -> [UInt8] {
         let application: [UInt8] = [0xC0 | (sequence & 0x0f), 0x81, 0x00, 0x00]
         return frame(control: 0x44, destination: master, source: outstation, transportSequence: sequence, application: application)

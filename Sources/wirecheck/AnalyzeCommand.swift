@@ -385,7 +385,7 @@ struct AnalyzeCommand {
             return 1
         }
         // No packet analysed counts as failure when a file could not be opened or was damaged
-        // before its first packet; a whole capture with no packets is a valid, empty result.
+        // before its first packet. A whole capture with no packets is a valid, empty result.
         let readFailed = !input.openErrors.isEmpty || statistics.sources.contains { !$0.completed }
         let nothingAnalysed = analyzer.packets == 0 && !isLive && readFailed
         return nothingAnalysed ? 1 : 0

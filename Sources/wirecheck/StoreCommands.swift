@@ -91,7 +91,7 @@ struct QueryCommand {
 }
 
 extension QueryCommand {
-    /// One line per run: id, start and finish (wall clock), packets and capture files.
+    /// Renders one line per run: id, start and finish (wall clock), packets and capture files.
     static func renderRuns(_ runs: [RunRecord], format: FindingOutputFormat) -> String {
         var text = ""
         for run in runs {

@@ -99,8 +99,8 @@ public final class StreamReassembler {
     }
 
     /// Releases held data that the peer has already acknowledged. An acknowledgement past a
-    /// hole proves the receiver got the missing bytes and only the capture lost them, so waiting
-    /// for them would only delay what follows; the hole is reported as a `.gap` at once.
+    /// hole proves the receiver got the missing bytes and only the capture lost them. Waiting
+    /// for them would only delay what follows, so the hole is reported as a `.gap` at once.
     public func acknowledged(_ acknowledgement: UInt32, deliver: (StreamChunk) -> Void) {
         guard !held.isEmpty, signedDistance(acknowledgement) > 0 else { return }
         var observations = ReassemblyObservations()

@@ -71,7 +71,7 @@ public final class ApplicationContext {
     }
 
     /// Emits a protocol transaction event (`event_type` = the protocol name) whose body is
-    /// `{"<protocol>": record}`, and hands its operation to whoever follows operations
+    /// `{"<protocol>": record}`, and passes its operation to the operation observer
     /// (the baseline, later).
     public func transaction(protocolName: String, record: JSONObject, operation: Operation?,
                             packets: [PacketReference], message: String? = nil) {

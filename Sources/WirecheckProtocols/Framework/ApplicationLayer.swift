@@ -133,9 +133,9 @@ public final class ApplicationLayer {
     }
 
     /// Runs every probe on `bytes`. When several protocols match, the one registered for the
-    /// flow's server port wins, then one registered for its client port (a flow whose
-    /// orientation was guessed wrongly), so a loose probe cannot take a flow from the port's own
-    /// protocol; otherwise the first match in registry order wins.
+    /// flow's server port wins, then one registered for its client port, which covers a flow
+    /// whose orientation was guessed wrongly. So a loose probe cannot take a flow from the port's
+    /// own protocol. Without a port match, the first match in registry order wins.
     private func runProbes(_ bytes: UnsafeRawBufferPointer, direction: StreamDirection, transport: Transport,
                            flow: FlowContext) -> ProbeOutcome {
         var undecided = false

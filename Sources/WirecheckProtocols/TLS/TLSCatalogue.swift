@@ -74,7 +74,7 @@ public enum TLSCatalogue: EventCatalogue {
         category: "Protocol", severity: 2, technique: .commonlyUsedPort,
         summary: "A flow on a port reserved for TLS (443, 4843, 802, 8883) carries bytes that are not TLS, so the protocol runs unprotected or the port hides another service.")
 
-    /// Raised by the engine, which sees every flow, when handshakes between the same client and
+    /// Raised by the engine, which observes every flow, when handshakes between the same client and
     /// server keep failing.
     public static let repeatedHandshakeFailure = AlertDefinition(
         "tls.repeated_handshake_failure", signatureID: 3013, signature: "Repeated TLS handshake failures between the same hosts",

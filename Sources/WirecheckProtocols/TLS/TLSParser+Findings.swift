@@ -145,7 +145,7 @@ extension TLSParser {
                   details: ["claimed_payload_length": .int(claimed), "record_length": .int(body.count)], context: context)
         } else if let request = lastHeartbeatRequestLength, body.count > request + TLSParser.heartbeatLeakMargin {
             raise(TLSCatalogue.heartbleed,
-                  message: "\(context.flow.destIP) answered a \(request)-byte TLS heartbeat from \(context.flow.srcIP) with \(body.count) bytes: the server is leaking memory (Heartbleed).",
+                  message: "\(context.flow.destIP) responded to a \(request)-byte TLS heartbeat from \(context.flow.srcIP) with \(body.count) bytes: the server is leaking memory (Heartbleed).",
                   details: ["request_record_length": .int(request), "response_record_length": .int(body.count)], context: context)
         }
     }

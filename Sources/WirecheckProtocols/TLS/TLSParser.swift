@@ -85,7 +85,7 @@ public final class TLSParser: ApplicationParser {
     var chainLength = 0
     var alerts: [JSONValue] = []
     var serverSentFatalAlert = false
-    /// Length of the client's last heartbeat record, to compare with the server's answer.
+    /// Length of the client's last heartbeat record, to compare with the server's response.
     var lastHeartbeatRequestLength: Int?
     var evidence: [PacketReference] = []
     /// The server sent a CertificateRequest, so the client is expected to send a Certificate.
