@@ -82,7 +82,14 @@ public final class FlowTable {
                     deliverStream(flow, connection, tcp: tcp, payload: payload, packet: packet, toServer: toServer)
                 }
                 flow.connState = connection.connState(of: flow)
-                moveToList(flow, class: tcpTimeoutClass(flow, connection))
+                let timeoutClass = tcpTimeoutClass(flow, connection)
+                if timeoutClass == .tcpClosed && flow.timeoutClass != .tcpClosed {
+                    // A closed flow lingers for a retransmitted FIN or last ACK; its delivered
+                    // history, up to 64 KiB per direction, is not needed for that.
+                    connection.reassemblerToServer?.releaseHistory()
+                    connection.reassemblerToClient?.releaseHistory()
+                }
+                moveToList(flow, class: timeoutClass)
             }
         case IPProtocolNumber.udp:
             recordUDPHistory(flow, payloadCount: payload.count, toServer: toServer)

@@ -116,6 +116,16 @@ public final class StreamReassembler {
         deliveredPackets.reset(keepingCapacity: false)
     }
 
+    /// Frees the delivered history, once the connection is closed. Held bytes stay, so a
+    /// late segment can still fill a hole; a retransmission after the close is no longer
+    /// compared with what was delivered, because the peer closed the stream it belongs to.
+    public func releaseHistory() {
+        guard history.capacity > 0 else { return }
+        budget.giveBackHistory(history.capacity)
+        history.release()
+        deliveredPackets.reset(keepingCapacity: false)
+    }
+
     // MARK: - Delivery
 
     /// Delivers `payload`, which starts at `nextSequence`, then every held segment that became

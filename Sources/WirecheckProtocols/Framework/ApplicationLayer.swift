@@ -483,7 +483,7 @@ public final class ApplicationLayer {
     }
 }
 
-/// One direction's bytes bufferedCount by the application layer: the probe buffer before identification,
+/// One direction's bytes buffered by the application layer: the probe buffer before identification,
 /// then the unfinished message after it.
 struct DirectionState {
     var bytes: [UInt8] = []
