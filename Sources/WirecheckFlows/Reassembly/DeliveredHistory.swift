@@ -72,10 +72,22 @@ struct DeliveredHistory {
     /// Reallocates the ring with `newCapacity` bytes, keeping the valid bytes.
     mutating func grow(to newCapacity: Int) {
         guard newCapacity > storage.count else { return }
-        // Copy the valid bytes oldest first, so the new ring starts linear.
+        // Copy the valid bytes oldest first, so the new ring starts linear. The bytes sit in at
+        // most two runs of the old ring: from the oldest byte to the ring's end, then from its start.
         var grown = [UInt8](repeating: 0, count: newCapacity)
-        for index in 0..<count {
-            if let value = byte(before: count - index) { grown[index] = value }
+        let oldCapacity = storage.count
+        if count > 0 && oldCapacity > 0 {
+            let oldest = (head - count + oldCapacity) % oldCapacity
+            let firstRun = min(count, oldCapacity - oldest)
+            grown.withUnsafeMutableBytes { target in
+                storage.withUnsafeBytes { source in
+                    target.baseAddress!.copyMemory(from: source.baseAddress! + oldest, byteCount: firstRun)
+                    if count > firstRun {
+                        target.baseAddress!.advanced(by: firstRun)
+                            .copyMemory(from: source.baseAddress!, byteCount: count - firstRun)
+                    }
+                }
+            }
         }
         storage = grown
         head = count % newCapacity

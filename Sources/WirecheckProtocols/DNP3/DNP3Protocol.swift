@@ -209,7 +209,8 @@ public final class DNP3Parser: ApplicationParser {
         checkDirection(message, header: header, direction: direction, context: context, packets: packets)
         reportWalkError(message, direction: direction, context: context, packets: packets)
 
-        var record = makeRecord(message, header: header, functionName: functionName)
+        // A run that writes no transactions does not need the record.
+        var record = context.operationLogging == .none ? JSONObject() : makeRecord(message, header: header, functionName: functionName)
         if message.isResponse {
             handleResponse(message, header: header, record: &record, packets: packets, direction: direction, context: context)
         } else {
@@ -294,8 +295,8 @@ public final class DNP3Parser: ApplicationParser {
         let range = pointRange(message)
         let operation = Operation(protocolName: DNP3Protocol.name, name: name, operationClass: DNP3Names.operationClass(code),
                                   code: Int(code), unit: unit, rangeStart: range?.lowerBound, rangeEnd: range?.upperBound)
-        let text = "\(sender(direction, context)) sent a DNP3 \(name) (fc \(code)) to outstation \(unit) at \(receiver(direction, context))\(objectSummary(message))."
-        context.transaction(protocolName: DNP3Protocol.name, record: record, operation: operation, packets: packets, message: text)
+        context.transaction(protocolName: DNP3Protocol.name, record: record, operation: operation, packets: packets,
+                            message: "\(sender(direction, context)) sent a DNP3 \(name) (fc \(code)) to outstation \(unit) at \(receiver(direction, context))\(objectSummary(message)).")
         raiseAlerts(message, name: name, unit: unit, packets: packets, direction: direction, context: context)
     }
 
@@ -328,8 +329,8 @@ public final class DNP3Parser: ApplicationParser {
         let kind = code == 0x82 ? "unsolicited response" : (code == 0x83 ? "authentication response" : "response")
         let flags = message.internalIndicationNames
         let iinText = flags.isEmpty ? "" : " (IIN \(flags.joined(separator: ", ")))"
-        let text = "\(sender(direction, context)) (outstation \(header.source)) sent a DNP3 \(kind) to master \(header.destination) at \(receiver(direction, context))\(requestText)\(iinText)\(objectSummary(message))."
-        context.transaction(protocolName: DNP3Protocol.name, record: record, operation: nil, packets: evidence, message: text)
+        context.transaction(protocolName: DNP3Protocol.name, record: record, operation: nil, packets: evidence,
+                            message: "\(sender(direction, context)) (outstation \(header.source)) sent a DNP3 \(kind) to master \(header.destination) at \(receiver(direction, context))\(requestText)\(iinText)\(objectSummary(message)).")
     }
 
     // MARK: - Alerts

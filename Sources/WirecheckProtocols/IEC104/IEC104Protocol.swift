@@ -226,24 +226,28 @@ public final class IEC104Parser: ApplicationParser {
                    "expected_octets": .int(expected), "actual_octets": .int(asdu.actualSize)])
         }
 
-        var asduRecord: JSONObject = ["type_id": .int(asdu.typeID), "type": .string(typeName), "sq": .bool(asdu.isSequence),
-                                      "num_objects": .int(asdu.objectCount), "cot": .int(asdu.cause)]
-        if let causeName { asduRecord.set("cot_name", .string(causeName)) }
-        asduRecord.set("negative", .bool(asdu.negative))
-        asduRecord.set("test", .bool(asdu.test))
-        asduRecord.set("originator", .int(asdu.originator))
-        asduRecord.set("common_address", .int(asdu.commonAddress))
-        asduRecord.set("ioas", .array(asdu.addresses.map { .int($0) }))
-
         let operationClass = IEC104Names.operationClass(asdu.typeID)
         let isFile = (120...127).contains(asdu.typeID)
         // Commands travel with cause act, deact or req; the same type ids with actcon, deactcon,
         // actterm or a negative cause are the controlled station's confirmations.
         let isCommand = operationClass != nil && !asdu.negative && (isFile || [5, 6, 8].contains(asdu.cause))
         let kind = operationClass == nil ? "report" : (isCommand ? "command" : "confirmation")
-        var record: JSONObject = ["type": .string(kind)]
-        record.set("apci", .object(apciRecord))
-        record.set("asdu", .object(asduRecord))
+        // The record is built only when the transaction is written.
+        func makeRecord() -> JSONObject {
+            var asduRecord: JSONObject = ["type_id": .int(asdu.typeID), "type": .string(typeName), "sq": .bool(asdu.isSequence),
+                                          "num_objects": .int(asdu.objectCount), "cot": .int(asdu.cause)]
+            if let causeName { asduRecord.set("cot_name", .string(causeName)) }
+            asduRecord.set("negative", .bool(asdu.negative))
+            asduRecord.set("test", .bool(asdu.test))
+            asduRecord.set("originator", .int(asdu.originator))
+            asduRecord.set("common_address", .int(asdu.commonAddress))
+            asduRecord.set("ioas", .array(asdu.addresses.map { .int($0) }))
+
+            var record: JSONObject = ["type": .string(kind)]
+            record.set("apci", .object(apciRecord))
+            record.set("asdu", .object(asduRecord))
+            return record
+        }
 
         var operation: Operation?
         if isCommand, let operationClass {
@@ -256,9 +260,9 @@ public final class IEC104Parser: ApplicationParser {
             addresses = low == high ? ", IOA \(low)" : ", IOA \(low)-\(high)"
         }
         let cause = causeName ?? "cause \(asdu.cause)"
-        let text = "\(senderAddress) sent IEC 104 \(typeName) (type \(asdu.typeID)) \(cause)\(asdu.negative ? " negative" : "") for common address \(asdu.commonAddress) to \(receiver(direction, context)), \(asdu.objectCount) objects\(addresses)."
-        context.transaction(protocolName: IEC104Protocol.name, record: record, operation: operation,
-                            packets: [context.packet], message: text)
+        context.transaction(protocolName: IEC104Protocol.name, record: makeRecord(), operation: operation,
+                            packets: [context.packet],
+                            message: "\(senderAddress) sent IEC 104 \(typeName) (type \(asdu.typeID)) \(cause)\(asdu.negative ? " negative" : "") for common address \(asdu.commonAddress) to \(receiver(direction, context)), \(asdu.objectCount) objects\(addresses).")
         if isCommand {
             raiseAlert(asdu, typeName: typeName, addresses: addresses, direction: direction, context: context)
         }

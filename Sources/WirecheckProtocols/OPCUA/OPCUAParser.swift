@@ -483,6 +483,22 @@ public final class OPCUAParser: ApplicationParser {
     // MARK: - Events
 
     private func emit(_ message: MessageInProgress, direction: StreamDirection, context: ApplicationContext) {
+        var operation: Operation?
+        var subject = OPCUAParser.messageName(message.type)
+        if let service = message.details.service {
+            subject = service.name
+            if let name = service.operation, let typeID = message.details.typeID {
+                operation = Operation(protocolName: OPCUAProtocol.name, name: name,
+                                      operationClass: service.operationClass, code: Int(typeID))
+            }
+        }
+        let packets = message.packets.isEmpty ? [context.packet] : message.packets
+        guard context.logsTransaction(operation) else {
+            // Only the baseline observes this operation, so the record and sentence are not built.
+            context.transaction(protocolName: OPCUAProtocol.name, record: JSONObject(), operation: operation, packets: packets)
+            return
+        }
+
         var record = message.record
         record.set("chunk", .string(chunkTypeText(message.lastChunkType)))
         if message.chunks > 1 { record.set("chunks", .int(message.chunks)) }
@@ -496,15 +512,6 @@ public final class OPCUAParser: ApplicationParser {
             record.set("security_mode", .string(securityMode.map(OPCUANames.securityMode) ?? "unknown (encrypted)"))
         }
 
-        var operation: Operation?
-        var subject = OPCUAParser.messageName(message.type)
-        if let service = message.details.service {
-            subject = service.name
-            if let name = service.operation, let typeID = message.details.typeID {
-                operation = Operation(protocolName: OPCUAProtocol.name, name: name,
-                                      operationClass: service.operationClass, code: Int(typeID))
-            }
-        }
         var sentence = "\(sender(direction, context)) sent an OPC UA \(subject)"
         if message.type == .hello, let url = endpointURL { sentence += " for \(String(wireBytes: url))" }
         if message.type.isSecureConversation && message.requestID != 0 { sentence += " (request id \(message.requestID))" }
@@ -512,8 +519,8 @@ public final class OPCUAParser: ApplicationParser {
         if case .string(let status)? = record["status"] { sentence += " with status \(status)" }
         sentence += "."
 
-        context.transaction(protocolName: OPCUAProtocol.name, record: record, operation: operation,
-                            packets: message.packets.isEmpty ? [context.packet] : message.packets, message: sentence)
+        context.transaction(protocolName: OPCUAProtocol.name, record: record, operation: operation, packets: packets,
+                            message: sentence)
     }
 
     static func messageName(_ type: OPCUAMessageType) -> String {
