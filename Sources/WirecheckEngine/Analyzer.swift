@@ -51,6 +51,9 @@ public final class Analyzer {
     let anomalyLimiter: AnomalyRateLimiter
 
     private var decoded = DecodedPacket()
+    /// Set when the analyzer is one worker of a `ParallelAnalyzer`: the dispatcher then sends the
+    /// housekeeping ticks, and the shared scan detector receives the packets through this handoff.
+    var workerHandoff: ScanHandoff?
     private var nextHousekeeping: Timestamp?
     private var lastTimestamp: Timestamp?
     private let housekeepingStep: Int64
@@ -112,7 +115,7 @@ public final class Analyzer {
         if firstTimestamp == nil { firstTimestamp = packet.timestamp }
         if let last = lastTimestamp, packet.timestamp < last { timestampsBackwards += 1 }
         lastTimestamp = packet.timestamp
-        housekeep(now: packet.timestamp)
+        if workerHandoff == nil { housekeep(now: packet.timestamp) }
         flowTable.noteSourceStart(packet.reference.source, at: packet.timestamp)
 
         guard decoder.decode(packet, into: &decoded) else {
@@ -126,7 +129,11 @@ public final class Analyzer {
         }
         if checksumFilter.hasPendingHosts { checksumFilter.packetDecoded(from: decoded.sourceIP) }
         guard decoded.hasTransport else { return }
-        scanDetector.observe(decoded)
+        if let handoff = workerHandoff {
+            handoff.observe(decoded)
+        } else {
+            scanDetector.observe(decoded)
+        }
         let payload = decoder.payload(of: decoded, packet: packet)
         _ = flowTable.process(decoded, payload: payload)
     }
@@ -140,19 +147,33 @@ public final class Analyzer {
         }
         guard now >= next else { return }
         nextHousekeeping = Timestamp(nanoseconds: now.nanoseconds + housekeepingStep)
+        expireIdleState(now: now)
+    }
+
+    /// Expires idle flows, fragments and detector state at `now`, without checking the schedule.
+    func expireIdleState(now: Timestamp) {
         flowTable.expire(now: now)
         decoder.expireFragments(now: now)
-        scanDetector.expire(now: now)
+        if let handoff = workerHandoff {
+            handoff.expire(now: now)
+        } else {
+            scanDetector.expire(now: now)
+        }
         baselineStage?.expire(now: now)
     }
 
     /// Ends every open flow and reports what is still pending. Call once, after the last packet.
     public func finish() {
-        let end = lastTimestamp ?? Timestamp.zero
+        finish(at: lastTimestamp ?? Timestamp.zero)
+    }
+
+    /// Ends every open flow at `end`, the time of the run's last packet, which a worker of a
+    /// `ParallelAnalyzer` may not have seen itself.
+    func finish(at end: Timestamp) {
         checksumFilter.finish()
         anomalyLimiter.finish()
         flowTable.finish(at: end)
-        scanDetector.finish(at: end)
+        if workerHandoff == nil { scanDetector.finish(at: end) }
         baselineStage?.finish(at: end)
     }
 
@@ -199,26 +220,39 @@ public final class Analyzer {
         summary.payloadBytes = payloadRouter.payloadBytes
         summary.streamGaps = payloadRouter.streamGaps
         summary.streamGapBytes = payloadRouter.streamGapBytes
-        if undecodedPackets > 0 {
-            summary.skipped.append(("packets whose link or network layer could not be decoded", undecodedPackets))
-        }
-        if timestampsBackwards > 0 {
-            summary.skipped.append(("packets with a timestamp earlier than the packet before (analysed anyway)", timestampsBackwards))
-        }
-        for (host, count) in checksumFilter.suppressedByHost.sorted(by: { $0.key < $1.key }) {
-            summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
-        }
         if let enricher = router.hostEnricher {
             summary.hostTelemetry = HostTelemetryReport.lines(enricher: enricher, captureStart: firstTimestamp,
                                                                captureEnd: lastTimestamp)
         }
-        for (reason, count) in decoder.statistics.skippedReasons {
+        Analyzer.appendSkipped(to: &summary, undecoded: undecodedPackets, backwards: timestampsBackwards,
+                               checksumSuppressed: checksumFilter.suppressedByHost,
+                               decoderSkipped: decoder.statistics.skippedReasons,
+                               anomaliesHeld: anomalyLimiter.heldByName, perWindow: anomalyLimiter.perWindow)
+        summary.limitOverruns = limitOverruns()
+    }
+}
+
+extension Analyzer {
+    /// Appends the summary's lines for packets and events that were not analysed or not written.
+    /// A `ParallelAnalyzer` passes the counts added over its workers.
+    static func appendSkipped(to summary: inout RunSummary, undecoded: UInt64, backwards: UInt64,
+                              checksumSuppressed: [IPAddress: UInt64], decoderSkipped: [(String, UInt64)],
+                              anomaliesHeld: [String: UInt64], perWindow: Int) {
+        if undecoded > 0 {
+            summary.skipped.append(("packets whose link or network layer could not be decoded", undecoded))
+        }
+        if backwards > 0 {
+            summary.skipped.append(("packets with a timestamp earlier than the packet before (analysed anyway)", backwards))
+        }
+        for (host, count) in checksumSuppressed.sorted(by: { $0.key < $1.key }) {
+            summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
+        }
+        for (reason, count) in decoderSkipped {
             summary.skipped.append((reason, count))
         }
-        for (name, count) in anomalyLimiter.heldByName.sorted(by: { $0.key < $1.key }) {
-            summary.skipped.append(("\(name) anomalies not written past \(anomalyLimiter.perWindow) per source per minute (one event with the repeat count is written instead; --anomaly-repeats changes the limit)", count))
+        for (name, count) in anomaliesHeld.sorted(by: { $0.key < $1.key }) {
+            summary.skipped.append(("\(name) anomalies not written past \(perWindow) per source per minute (one event with the repeat count is written instead; --anomaly-repeats changes the limit)", count))
         }
-        summary.limitOverruns = limitOverruns()
     }
 }
 

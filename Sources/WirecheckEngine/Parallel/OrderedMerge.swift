@@ -1,0 +1,176 @@
+import WirecheckCore
+import WirecheckDetection
+import WirecheckOutput
+
+/// Merges the workers' output into one stream in key order and runs the shared scan detector
+/// on the packets the workers hand over, so its state sees every packet in input order. It runs
+/// on the dispatcher's thread, which is also the only thread that touches the run's outputs.
+///
+/// Each worker's output is sorted by (key, phase). An item is released when it is the smallest
+/// head over all workers and every worker without a waiting item has a watermark at or above
+/// its key, because that worker's later items all have larger keys.
+final class OrderedMerge {
+    private let workers: [AnalysisWorker]
+    private let eveWriter: EveWriter?
+    /// Outputs other than the EVE file (the SQLite store), which receive `Event` values.
+    private let otherOutputs: [EventSink]
+    let scanDetector: ScanDetector
+    /// Counts and routes the events of the shared scan detector and the `stats` event.
+    let router: EventRouter
+    private let collector: OutputCollector
+    /// Output batches taken from each worker and not yet released; the first is being read.
+    private var held: [[OutputBatch]]
+    private var cursors: [Int]
+    /// Watermark of the last batch taken from each worker.
+    private var through: [UInt64]
+    private(set) var alertsWritten: UInt64 = 0
+
+    init(workers: [AnalysisWorker], sources: CaptureSourceTable, eveWriter: EveWriter?, otherOutputs: [EventSink]) {
+        self.workers = workers
+        self.eveWriter = eveWriter
+        self.otherOutputs = otherOutputs
+        collector = OutputCollector(sources: sources, serializes: eveWriter != nil, keepsEvents: !otherOutputs.isEmpty,
+                                    forwardsScanExpiry: false)
+        router = EventRouter(outputs: [collector])
+        scanDetector = ScanDetector(sink: router)
+        held = Array(repeating: [], count: workers.count)
+        cursors = Array(repeating: 0, count: workers.count)
+        through = Array(repeating: 0, count: workers.count)
+    }
+
+    /// Releases every item that is known to come next, without waiting for any worker.
+    func drain() {
+        for index in workers.indices { takeCompleted(of: index) }
+        while let next = nextReleasable() {
+            let batch = held[next][0]
+            let item = batch.items[cursors[next]]
+            cursors[next] += 1
+            release(item, from: batch)
+        }
+    }
+
+    /// Waits for every worker to finish the run, releases the rest of their output, then the
+    /// events of `finish` from the workers and the scan detector ordered by timestamp.
+    func finish(at end: Timestamp) {
+        for (index, worker) in workers.enumerated() {
+            worker.channel.waitForOutput(through: .max, taken: through[index])
+            takeCompleted(of: index)
+        }
+        drain()
+
+        var finishing: [(item: OutputItem, batch: OutputBatch, origin: Int, position: Int)] = []
+        for index in workers.indices {
+            for batch in held[index] {
+                let first = batch === held[index][0] ? cursors[index] : 0
+                for position in first..<batch.items.count {
+                    finishing.append((batch.items[position], batch, index, finishing.count))
+                }
+            }
+        }
+        collector.key = .max
+        collector.phase = 2
+        scanDetector.finish(at: end)
+        let scanBatch = collector.batch
+        collector.batch = OutputBatch()
+        for item in scanBatch.items {
+            finishing.append((item, scanBatch, workers.count, finishing.count))
+        }
+        finishing.sort { lhs, rhs in
+            if lhs.item.timestamp != rhs.item.timestamp { return lhs.item.timestamp < rhs.item.timestamp }
+            if lhs.origin != rhs.origin { return lhs.origin < rhs.origin }
+            return lhs.position < rhs.position
+        }
+        for entry in finishing {
+            release(entry.item, from: entry.batch)
+        }
+        for index in workers.indices {
+            held[index].removeAll()
+            cursors[index] = 0
+        }
+    }
+
+    /// Passes the merger's own events (from the scan detector or `emit`) to the outputs at once.
+    func releaseOwnEvents() {
+        guard !collector.batch.items.isEmpty else { return }
+        let batch = collector.batch
+        for item in batch.items {
+            release(item, from: batch)
+        }
+        batch.reset()
+    }
+
+    /// Waits until every worker has processed all batches covering keys up to `key`, then
+    /// releases what it can.
+    func waitAndDrain(through key: UInt64) {
+        for (index, worker) in workers.enumerated() {
+            worker.channel.waitForOutput(through: key, taken: through[index])
+        }
+        drain()
+    }
+
+    private func takeCompleted(of index: Int) {
+        let before = held[index].count
+        workers[index].channel.takeCompleted(into: &held[index])
+        if held[index].count > before, let last = held[index].last {
+            through[index] = last.watermark
+        }
+    }
+
+    /// Returns the worker whose head item is released next, or nil when none can be yet.
+    private func nextReleasable() -> Int? {
+        var best: Int?
+        var bestItem: OutputItem?
+        for index in workers.indices {
+            guard let item = head(of: index) else { continue }
+            // Between workers, items of one key and phase (flows that one tick expired) go in
+            // timestamp order, as a single flow table mostly ends them oldest first.
+            if let current = bestItem,
+               (current.key, current.phase, current.timestamp) <= (item.key, item.phase, item.timestamp) { continue }
+            best = index
+            bestItem = item
+        }
+        // Items of key `.max` come from `finish` and are ordered by `finish(at:)` instead.
+        guard let bestItem, bestItem.key != .max else { return nil }
+        for index in workers.indices where head(of: index) == nil && through[index] < bestItem.key {
+            return nil
+        }
+        return best
+    }
+
+    /// Returns the next unreleased item of a worker, recycling batches it has finished reading.
+    private func head(of index: Int) -> OutputItem? {
+        while let batch = held[index].first {
+            if cursors[index] < batch.items.count { return batch.items[cursors[index]] }
+            held[index].removeFirst()
+            cursors[index] = 0
+            workers[index].channel.recycle(batch)
+        }
+        return nil
+    }
+
+    private func release(_ item: OutputItem, from batch: OutputBatch) {
+        switch item.kind {
+        case .event:
+            if let eveWriter, item.end > item.start {
+                batch.lines.withUnsafeBytes { lines in
+                    eveWriter.writeSerialized(UnsafeRawBufferPointer(rebasing: lines[item.start..<item.end]), count: 1)
+                }
+            }
+            if item.index >= 0 {
+                let event = batch.events[item.index]
+                for output in otherOutputs { output.emit(event) }
+            }
+            if item.isAlert { alertsWritten += 1 }
+        case .scanPacket:
+            collector.key = item.key
+            collector.phase = item.phase
+            scanDetector.observe(batch.scanPackets[item.index])
+            releaseOwnEvents()
+        case .scanExpiry:
+            collector.key = item.key
+            collector.phase = item.phase
+            scanDetector.expire(now: item.timestamp)
+            releaseOwnEvents()
+        }
+    }
+}
