@@ -24,6 +24,9 @@ final class OrderedMerge {
     /// Watermark of the last batch taken from each worker.
     private var through: [UInt64]
     private(set) var alertsWritten: UInt64 = 0
+    /// Set by tests to record the key of every event released, in release order.
+    var recordsKeys = false
+    private(set) var releasedKeys: [UInt64] = []
 
     init(workers: [AnalysisWorker], sources: CaptureSourceTable, eveWriter: EveWriter?, otherOutputs: [EventSink]) {
         self.workers = workers
@@ -161,6 +164,7 @@ final class OrderedMerge {
                 for output in otherOutputs { output.emit(event) }
             }
             if item.isAlert { alertsWritten += 1 }
+            if recordsKeys { releasedKeys.append(item.key) }
         case .scanPacket:
             collector.key = item.key
             collector.phase = item.phase
