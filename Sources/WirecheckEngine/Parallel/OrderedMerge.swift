@@ -3,7 +3,7 @@ import WirecheckDetection
 import WirecheckOutput
 
 /// Merges the workers' output into one stream in key order and runs the shared scan detector
-/// on the packets the workers hand over, so its state sees every packet in input order. It runs
+/// on the packets the workers hand over, so it observes every packet in input order. It runs
 /// on the dispatcher's thread, which is also the only thread that touches the run's outputs.
 ///
 /// Each worker's output is sorted by (key, phase). An item is released when it is the smallest
@@ -19,7 +19,7 @@ final class OrderedMerge {
     let router: EventRouter
     private let collector: OutputCollector
     /// Output batches taken from each worker and not yet released; the first is being read.
-    private var held: [[OutputBatch]]
+    private var pendingBatches: [[OutputBatch]]
     private var cursors: [Int]
     /// Watermark of the last batch taken from each worker.
     private var through: [UInt64]
@@ -36,7 +36,7 @@ final class OrderedMerge {
                                     forwardsScanExpiry: false)
         router = EventRouter(outputs: [collector])
         scanDetector = ScanDetector(sink: router)
-        held = Array(repeating: [], count: workers.count)
+        pendingBatches = Array(repeating: [], count: workers.count)
         cursors = Array(repeating: 0, count: workers.count)
         through = Array(repeating: 0, count: workers.count)
     }
@@ -45,7 +45,7 @@ final class OrderedMerge {
     func drain() {
         for index in workers.indices { takeCompleted(of: index) }
         while let next = nextReleasable() {
-            let batch = held[next][0]
+            let batch = pendingBatches[next][0]
             let item = batch.items[cursors[next]]
             cursors[next] += 1
             release(item, from: batch)
@@ -63,8 +63,8 @@ final class OrderedMerge {
 
         var finishing: [(item: OutputItem, batch: OutputBatch, origin: Int, position: Int)] = []
         for index in workers.indices {
-            for batch in held[index] {
-                let first = batch === held[index][0] ? cursors[index] : 0
+            for batch in pendingBatches[index] {
+                let first = batch === pendingBatches[index][0] ? cursors[index] : 0
                 for position in first..<batch.items.count {
                     finishing.append((batch.items[position], batch, index, finishing.count))
                 }
@@ -87,7 +87,7 @@ final class OrderedMerge {
             release(entry.item, from: entry.batch)
         }
         for index in workers.indices {
-            held[index].removeAll()
+            pendingBatches[index].removeAll()
             cursors[index] = 0
         }
     }
@@ -112,9 +112,9 @@ final class OrderedMerge {
     }
 
     private func takeCompleted(of index: Int) {
-        let before = held[index].count
-        workers[index].channel.takeCompleted(into: &held[index])
-        if held[index].count > before, let last = held[index].last {
+        let before = pendingBatches[index].count
+        workers[index].channel.takeCompleted(into: &pendingBatches[index])
+        if pendingBatches[index].count > before, let last = pendingBatches[index].last {
             through[index] = last.watermark
         }
     }
@@ -142,9 +142,9 @@ final class OrderedMerge {
 
     /// Returns the next unreleased item of a worker, recycling batches it has finished reading.
     private func head(of index: Int) -> OutputItem? {
-        while let batch = held[index].first {
+        while let batch = pendingBatches[index].first {
             if cursors[index] < batch.items.count { return batch.items[cursors[index]] }
-            held[index].removeFirst()
+            pendingBatches[index].removeFirst()
             cursors[index] = 0
             workers[index].channel.recycle(batch)
         }

@@ -5,11 +5,11 @@ import WirecheckOutput
 /// Runs the analysis on several worker threads, each with its own `Analyzer`, and merges their
 /// events back into input order (`wirecheck analyze --workers N`).
 ///
-/// The calling thread is the dispatcher: it numbers every packet, copies it into the batch of
-/// the worker its IP address pair hashes to (packets without IP go to worker 0), sends a
-/// housekeeping tick to every worker whenever packet time passes a housekeeping point, and
-/// merges the workers' output in key order into the outputs. The scan detector, which needs
-/// every source's probes across all host pairs, runs once in the merge on the packets the
+/// The calling thread is the dispatcher. It numbers every packet and copies it into the batch
+/// of the worker that its IP address pair hashes to, and packets without IP go to worker 0. It
+/// sends a housekeeping tick to every worker whenever packet time passes a housekeeping point,
+/// and merges the workers' output into the outputs in key order. The scan detector needs every
+/// source's probes across all host pairs, so it runs once in the merge, on the packets the
 /// workers hand over, in input order.
 public final class ParallelAnalyzer: PacketAnalyzer {
     /// Largest worker count `--workers` accepts.
@@ -90,6 +90,13 @@ public final class ParallelAnalyzer: PacketAnalyzer {
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
         anomaliesPerWindow = max(1, options.anomaliesPerSourcePerMinute)
         for worker in workers { worker.start() }
+    }
+
+    /// Lets the worker threads exit when the analyzer is dropped without `finish()`.
+    deinit {
+        if !finished {
+            for worker in workers { worker.channel.close() }
+        }
     }
 
     public var workerCount: Int { workers.count }
@@ -181,15 +188,17 @@ public final class ParallelAnalyzer: PacketAnalyzer {
         summary.bytes = bytes
         summary.firstTimestamp = firstTimestamp
         summary.lastTimestamp = lastTimestamp
+
         let talkers = TalkerTable()
         var undecoded: UInt64 = 0
         var checksumSuppressed: [IPAddress: UInt64] = [:]
         var decoderSkipped: [(String, UInt64)] = []
-        var held: [String: UInt64] = [:]
+        var heldAnomalies: [String: UInt64] = [:]
         for worker in workers {
             var part = RunSummary()
             let analyzer = worker.analyzer
             analyzer.summarize(into: &part)
+
             summary.flows += part.flows
             summary.flowsByProtocol.merge(part.flowsByProtocol, uniquingKeysWith: +)
             summary.midstreamPickups += part.midstreamPickups
@@ -200,6 +209,7 @@ public final class ParallelAnalyzer: PacketAnalyzer {
             summary.payloadBytes += part.payloadBytes
             summary.streamGaps += part.streamGaps
             summary.streamGapBytes += part.streamGapBytes
+
             talkers.merge(analyzer.talkers)
             undecoded += analyzer.undecodedPackets
             checksumSuppressed.merge(analyzer.checksumFilter.suppressedByHost, uniquingKeysWith: +)
@@ -210,12 +220,13 @@ public final class ParallelAnalyzer: PacketAnalyzer {
                     decoderSkipped.append((reason, count))
                 }
             }
-            held.merge(analyzer.anomalyLimiter.heldByName, uniquingKeysWith: +)
+            heldAnomalies.merge(analyzer.anomalyLimiter.heldByName, uniquingKeysWith: +)
         }
+
         summary.topTalkers = talkers.top(5)
         Analyzer.appendSkipped(to: &summary, undecoded: undecoded, backwards: timestampsBackwards,
                                checksumSuppressed: checksumSuppressed, decoderSkipped: decoderSkipped,
-                               anomaliesHeld: held, perWindow: anomaliesPerWindow)
+                               anomaliesHeld: heldAnomalies, perWindow: anomaliesPerWindow)
         summary.limitOverruns = limitOverruns()
     }
 
@@ -227,17 +238,17 @@ public final class ParallelAnalyzer: PacketAnalyzer {
 
     /// Builds the run's counters from a summary that `summarize(into:)` filled.
     public func statisticsObject(summary: RunSummary) -> JSONObject {
-        var held: [String: UInt64] = [:]
+        var heldAnomalies: [String: UInt64] = [:]
         var undecoded: UInt64 = 0
         for worker in workers {
-            held.merge(worker.analyzer.anomalyLimiter.heldByName, uniquingKeysWith: +)
+            heldAnomalies.merge(worker.analyzer.anomalyLimiter.heldByName, uniquingKeysWith: +)
             undecoded += worker.analyzer.undecodedPackets
         }
         return Analyzer.statisticsObject(
             summary: summary, flowsCreated: summary.flows, flowsEvicted: summary.evictedFlows,
             midstreamPickups: summary.midstreamPickups, flowsByProtocol: summary.flowsByProtocol,
             backwards: timestampsBackwards, undecoded: undecoded, tally: tally, limitCounts: limitOverruns(),
-            anomaliesHeld: held)
+            anomaliesHeld: heldAnomalies)
     }
 
     // MARK: Dispatch
@@ -258,8 +269,8 @@ public final class ParallelAnalyzer: PacketAnalyzer {
     }
 
     /// Makes every worker's flow table expire idle flows on the first IP packet of each second,
-    /// where a single flow table would, instead of on the first packet of that second it sees
-    /// itself. The owner of the packet does this inside `FlowTable.process`. Packets that do not
+    /// where a single flow table would, rather than on the first packet of that second that it
+    /// receives itself. The owner of the packet does this inside `FlowTable.process`. Packets that do not
     /// reach a flow table (unreassembled fragments, undecodable IP) still count here, so the
     /// points can differ slightly from a single-threaded run.
     private func expireFlowsIfNewSecond(now: Timestamp, owner: Int) {
