@@ -208,3 +208,113 @@ struct ParallelAnalyzerTests {
         #expect(empty.withUnsafeBytes { ShardKey.hash(linkType: .raw, bytes: $0) } == nil)
     }
 }
+
+@Suite("Parallel analyzer shard key")
+struct ParallelShardKeyTests {
+    static let link = EthernetSpec(source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0200_0000_0002))
+    static let v4 = IPSpec(source: IPAddress("10.1.1.5")!, destination: IPAddress("10.1.1.20")!)
+    static let v6 = IPSpec(source: IPAddress("fd00::5")!, destination: IPAddress("fd00::20")!)
+
+    /// Returns the hashes of a datagram and its reply, framed by `frame`.
+    private func hashes(_ ip: IPSpec, linkType: LinkType, frame: (inout PacketBuilder, IPSpec) -> [UInt8]) -> (UInt64?, UInt64?) {
+        var builder = PacketBuilder()
+        let forward = frame(&builder, ip)
+        let reverse = frame(&builder, ip.reversed)
+        return (forward.withUnsafeBytes { ShardKey.hash(linkType: linkType, bytes: $0) },
+                reverse.withUnsafeBytes { ShardKey.hash(linkType: linkType, bytes: $0) })
+    }
+
+    private static func udp(_ builder: inout PacketBuilder, _ link: EthernetSpec?, _ ip: IPSpec) -> [UInt8] {
+        builder.udp(link, ip: ip, sourcePort: 47808, destinationPort: 47808, payload: [1, 2, 3])
+    }
+
+    @Test("IPv4 in 802.1Q and 802.1ad tags")
+    func vlanTagged() {
+        let tagged = EthernetSpec(source: Self.link.source, destination: Self.link.destination, vlans: [100, 200])
+        let (forward, reverse) = hashes(Self.v4, linkType: .ethernet) { Self.udp(&$0, tagged, $1) }
+        let (untagged, _) = hashes(Self.v4, linkType: .ethernet) { Self.udp(&$0, Self.link, $1) }
+        #expect(forward != nil)
+        #expect(forward == reverse)
+        #expect(forward == untagged)
+    }
+
+    @Test("IPv6 over Ethernet")
+    func ipv6() {
+        let (forward, reverse) = hashes(Self.v6, linkType: .ethernet) { Self.udp(&$0, Self.link, $1) }
+        #expect(forward != nil)
+        #expect(forward == reverse)
+        let (v4Hash, _) = hashes(Self.v4, linkType: .ethernet) { Self.udp(&$0, Self.link, $1) }
+        #expect(forward != v4Hash)
+    }
+
+    @Test("raw IP, Linux cooked and loopback")
+    func otherLinkTypes() {
+        let (raw, rawReverse) = hashes(Self.v4, linkType: .raw) { Self.udp(&$0, nil, $1) }
+        #expect(raw != nil)
+        #expect(raw == rawReverse)
+        // Linux cooked v1: 14 bytes of packet type, address type and address, then the EtherType.
+        let cookedHeader: [UInt8] = [0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00]
+        let (cooked, _) = hashes(Self.v4, linkType: .linuxSLL) { cookedHeader + Self.udp(&$0, nil, $1) }
+        #expect(cooked == raw)
+        // Linux cooked v2: the EtherType first, then 18 more bytes.
+        let cooked2Header: [UInt8] = [0x86, 0xDD] + [UInt8](repeating: 0, count: 18)
+        let (cooked2, _) = hashes(Self.v6, linkType: .linuxSLL2) { cooked2Header + Self.udp(&$0, nil, $1) }
+        let (v6Raw, _) = hashes(Self.v6, linkType: .raw) { Self.udp(&$0, nil, $1) }
+        #expect(cooked2 != nil)
+        #expect(cooked2 == v6Raw)
+        // BSD loopback: AF_INET (2) in little-endian host order; OpenBSD loopback: big-endian.
+        let (null, _) = hashes(Self.v4, linkType: .null) { [2, 0, 0, 0] + Self.udp(&$0, nil, $1) }
+        let (loop, _) = hashes(Self.v4, linkType: .loop) { [0, 0, 0, 2] + Self.udp(&$0, nil, $1) }
+        #expect(null == raw)
+        #expect(loop == raw)
+    }
+
+    @Test("unknown EtherType and link type")
+    func unknownFrames() {
+        let (mpls, _) = hashes(Self.v4, linkType: .ethernet) { builder, ip in
+            var frame = Self.udp(&builder, Self.link, ip)
+            frame[12] = 0x88
+            frame[13] = 0x47
+            return frame
+        }
+        #expect(mpls == nil)
+        let (other, _) = hashes(Self.v4, linkType: LinkType(rawValue: 147)) { Self.udp(&$0, nil, $1) }
+        #expect(other == nil)
+    }
+}
+
+@Suite("Parallel analyzer command line")
+struct ParallelCommandLineTests {
+    @Test("worker count out of range", .enabled(if: CLIRunner.isBuilt), arguments: ["0", "65", "two"])
+    func workerCountOutOfRange(value: String) throws {
+        let result = try CLIRunner.run(["analyze", "--quiet", "--workers", value, demoCapture])
+        #expect(result.status == 2)
+        #expect(result.error.contains("invalid value '\(value)' for --workers"))
+    }
+
+    @Test("baseline options rejected", .enabled(if: CLIRunner.isBuilt), arguments: ["--learn-first"])
+    func baselineRejected(option: String) throws {
+        let result = try CLIRunner.run(["analyze", "--quiet", "--workers", "2", option, "10m", demoCapture])
+        #expect(result.status == 2)
+        #expect(result.error.contains("cannot be combined with \(option)"))
+        #expect(result.error.contains("use --workers 1"))
+    }
+
+    @Test("EVE file and store with workers", .enabled(if: CLIRunner.isBuilt))
+    func eveAndStore() throws {
+        let folder = TestPaths.temporaryDirectory()
+        let single = folder.appendingPathComponent("one.json").path
+        let parallel = folder.appendingPathComponent("two.json").path
+        let store = folder.appendingPathComponent("store.db").path
+        let first = try CLIRunner.run(["analyze", "--quiet", "--eve", single, demoCapture])
+        let second = try CLIRunner.run(["analyze", "--quiet", "--workers", "2", "--eve", parallel, "--store=\(store)", demoCapture])
+        #expect(first.status == 0)
+        #expect(second.status == 0)
+        let singleLines = try String(contentsOfFile: single, encoding: .utf8).split(separator: "\n")
+        let parallelLines = try String(contentsOfFile: parallel, encoding: .utf8).split(separator: "\n")
+        #expect(parallelLines.count == singleLines.count)
+        #expect(Set(parallelLines.filter { !$0.contains(#""event_type":"stats""#) })
+                == Set(singleLines.filter { !$0.contains(#""event_type":"stats""#) }))
+        #expect(FileManager.default.fileExists(atPath: store))
+    }
+}
