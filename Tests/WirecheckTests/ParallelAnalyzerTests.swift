@@ -20,8 +20,12 @@ private struct RunResult {
 /// Runs `path` through `Analyzer` (workers 1) or `ParallelAnalyzer`, with an EVE file and an
 /// event collector as outputs, as `wirecheck analyze --eve` with a store would.
 private func analyze(_ path: String, workers: Int) throws -> RunResult {
+    try analyze([path], workers: workers)
+}
+
+private func analyze(_ paths: [String], workers: Int) throws -> RunResult {
     let sources = CaptureSourceTable()
-    let input = try CaptureInput.openFiles([path], options: CaptureOptions(), sources: sources)
+    let input = try CaptureInput.openFiles(paths, options: CaptureOptions(), sources: sources)
     let evePath = TestPaths.temporaryDirectory().appendingPathComponent("out.json").path
     let eveWriter = try EveWriter(path: evePath, sources: sources)
     let collector = EventCollector()
@@ -120,6 +124,15 @@ struct ParallelAnalyzerTests {
         let parallel = try analyze(path, workers: workers)
         #expect(single.summary.flows > 100)
         expectSameResults(single, parallel, workers: workers)
+    }
+
+    @Test("two capture files, 2 workers")
+    func twoCaptureFiles() throws {
+        let mix = try writeMixCapture(packets: 5_000, flows: 100, seed: 11)
+        let single = try analyze([demoCapture, mix], workers: 1)
+        let parallel = try analyze([demoCapture, mix], workers: 2)
+        #expect(single.sources.names.count == 2)
+        expectSameResults(single, parallel, workers: 2)
     }
 
     @Test("horizontal scan still fires")

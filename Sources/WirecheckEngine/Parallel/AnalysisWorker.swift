@@ -77,6 +77,9 @@ final class AnalysisWorker: @unchecked Sendable {
         channel = WorkerChannel(capacity: queueCapacity)
         collector = OutputCollector(sources: sources, serializes: serializes, keepsEvents: keepsEvents,
                                     forwardsScanExpiry: index == 0)
+        // NOTE: The checksum-offload filter and the anomaly rate limiter of this analyzer see only
+        // the host pairs of this worker, so a host spread over workers is judged per share and
+        // gets up to one anomaly allowance per worker.
         analyzer = Analyzer(options: options, sources: sources, outputs: [collector])
         analyzer.workerHandoff = collector
     }
