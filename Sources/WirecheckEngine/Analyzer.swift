@@ -51,9 +51,10 @@ public final class Analyzer {
     let anomalyLimiter: AnomalyRateLimiter
 
     private var decoded = DecodedPacket()
-    /// Set when the analyzer is one worker of a `ParallelAnalyzer`: the dispatcher then sends the
-    /// housekeeping ticks, and the shared scan detector receives the packets through this handoff.
-    var workerHandoff: ScanHandoff?
+    /// Set when the analyzer is one worker of a `ParallelAnalyzer`. The dispatcher then sends the
+    /// housekeeping ticks, and the merge runs the checksum-offload filter, the anomaly rate
+    /// limiter and the scan detector on what this handoff passes on.
+    let workerHandoff: WorkerHandoff?
     private var nextHousekeeping: Timestamp?
     private var lastTimestamp: Timestamp?
     private let housekeepingStep: Int64
@@ -66,7 +67,15 @@ public final class Analyzer {
     /// Packets whose timestamp is earlier than the packet before them.
     public private(set) var timestampsBackwards: UInt64 = 0
 
-    public init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable, outputs: [EventSink]) {
+    public convenience init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable,
+                            outputs: [EventSink]) {
+        self.init(options: options, sources: sources, outputs: outputs, workerHandoff: nil)
+    }
+
+    /// Creates an analyzer; with `workerHandoff` it is one worker of a `ParallelAnalyzer`, which
+    /// receives the decoder's anomalies and the decoded packets for the stages it shares.
+    init(options: AnalysisOptions, sources: CaptureSourceTable, outputs: [EventSink], workerHandoff: WorkerHandoff?) {
+        self.workerHandoff = workerHandoff
         self.sources = sources
         router = EventRouter(outputs: outputs)
         switch options.baseline {
@@ -79,7 +88,7 @@ public final class Analyzer {
         router.baselineStage = baselineStage
         anomalyLimiter = AnomalyRateLimiter(downstream: router, perWindow: options.anomaliesPerSourcePerMinute)
         checksumFilter = ChecksumOffloadFilter(downstream: anomalyLimiter)
-        decoder = PacketDecoder(sink: checksumFilter, limits: options.fragmentLimits,
+        decoder = PacketDecoder(sink: workerHandoff?.decoderEvents ?? checksumFilter, limits: options.fragmentLimits,
                                 verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router, limits: options.application)
         payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
@@ -127,13 +136,13 @@ public final class Analyzer {
             arpMonitor.observe(decoded)
             return
         }
-        if checksumFilter.hasPendingHosts { checksumFilter.packetDecoded(from: decoded.sourceIP) }
-        guard decoded.hasTransport else { return }
         if let handoff = workerHandoff {
             handoff.observe(decoded)
-        } else {
-            scanDetector.observe(decoded)
+        } else if checksumFilter.hasPendingHosts {
+            checksumFilter.packetDecoded(from: decoded.sourceIP)
         }
+        guard decoded.hasTransport else { return }
+        if workerHandoff == nil { scanDetector.observe(decoded) }
         let payload = decoder.payload(of: decoded, packet: packet)
         _ = flowTable.process(decoded, payload: payload)
     }

@@ -135,6 +135,61 @@ struct ParallelAnalyzerTests {
         expectSameResults(single, parallel, workers: 2)
     }
 
+    /// Writes frames 10 ms apart to a capture file and returns its path.
+    private func writeCapture(_ frames: [[UInt8]]) throws -> String {
+        let path = TestPaths.temporaryDirectory().appendingPathComponent("frames.pcap").path
+        let writer = try CaptureFileWriter(path: path, linkType: .ethernet)
+        let start = Timestamp(seconds: 1_700_000_000, nanoseconds: 0)
+        for (index, frame) in frames.enumerated() {
+            writer.write(frame, timestamp: start.adding(seconds: Double(index) * 0.01))
+        }
+        try writer.flush()
+        writer.close()
+        return path
+    }
+
+    /// UDP datagrams from 10.0.0.1 to 12 peers, so they spread over the workers.
+    private func framesToPeers(count: Int, change: (inout [UInt8]) -> Void) -> [[UInt8]] {
+        var builder = PacketBuilder()
+        let link = EthernetSpec(source: MACAddress(0x0200_0000_0001), destination: MACAddress(0x0200_0000_0002))
+        return (0..<count).map { index in
+            let ip = IPSpec(source: IPAddress("10.0.0.1")!, destination: IPAddress("10.0.1.\(index % 12 + 1)")!)
+            var frame = builder.udp(link, ip: ip, sourcePort: 40000, destinationPort: 47808, payload: [1, 2, 3, 4])
+            change(&frame)
+            return frame
+        }
+    }
+
+    @Test("checksum offload judged over workers")
+    func checksumOffloadOverWorkers() throws {
+        // Every UDP checksum (Ethernet 14 + IPv4 20 + 6 bytes in) is wrong, as with checksum offload.
+        let frames = framesToPeers(count: 60) { frame in
+            frame[40] ^= 0x5A
+        }
+        let path = try writeCapture(frames)
+        let single = try analyze(path, workers: 1)
+        let parallel = try analyze(path, workers: 3)
+        #expect(single.summary.skipped.contains { $0.0.contains("checksum anomalies not reported for 10.0.0.1") })
+        #expect(single.tally.anomalies["decoder.udp.checksum_invalid"] == nil)
+        expectSameResults(single, parallel, workers: 3)
+        #expect(parallel.summary.skipped.map(\.0) == single.summary.skipped.map(\.0))
+        #expect(parallel.summary.skipped.map(\.1) == single.summary.skipped.map(\.1))
+    }
+
+    @Test("anomaly repeats limited over workers")
+    func anomalyRepeatsOverWorkers() throws {
+        // An IPv4 header length of 16 bytes (IHL 4) is invalid in every frame.
+        let frames = framesToPeers(count: 40) { frame in
+            frame[14] = 0x44
+        }
+        let path = try writeCapture(frames)
+        let single = try analyze(path, workers: 1)
+        let parallel = try analyze(path, workers: 3)
+        #expect(single.tally.anomalies["decoder.ipv4.header_length_invalid"] == 11)
+        expectSameResults(single, parallel, workers: 3)
+        #expect(parallel.summary.limitOverruns.first { $0.0 == "anomaly_repeats" }?.1 == 30)
+    }
+
     @Test("horizontal scan still fires")
     func horizontalScanFires() throws {
         let single = try analyze(demoCapture, workers: 1)

@@ -3,16 +3,35 @@ import WirecheckCore
 import WirecheckDecoding
 import WirecheckOutput
 
-/// Receives the packets an `Analyzer` would pass to its scan detector, when the scan detector is
-/// shared by the workers of a `ParallelAnalyzer`.
-protocol ScanHandoff: AnyObject {
+/// Receives what a worker's `Analyzer` would pass to the stages that the workers of a
+/// `ParallelAnalyzer` share: the decoder's anomalies (for the checksum-offload filter and the
+/// anomaly rate limiter, which judge each source address over all its packets), every decoded
+/// non-ARP packet, and the scan detector's housekeeping.
+protocol WorkerHandoff: AnyObject {
+    var decoderEvents: EventSink { get }
     func observe(_ packet: DecodedPacket)
     func expire(now: Timestamp)
 }
 
+/// Adds the decoder's anomalies to the worker's output as `Event` values for the merge.
+final class DecoderEventHandoff: EventSink {
+    unowned let collector: OutputCollector
+
+    init(collector: OutputCollector) {
+        self.collector = collector
+    }
+
+    func emit(_ event: Event) {
+        let batch = collector.batch
+        batch.items.append(OutputItem(key: collector.key, phase: collector.phase, kind: .decoderEvent,
+                                      index: batch.events.count, timestamp: event.timestamp))
+        batch.events.append(event)
+    }
+}
+
 /// Collects a worker's events into the current output batch: each event as a serialised EVE
 /// line and an item carrying the order key of the packet or tick being processed.
-final class OutputCollector: EventSink, ScanHandoff {
+final class OutputCollector: EventSink, WorkerHandoff {
     private let sources: CaptureSourceTable
     /// False when the run writes no EVE file, so no line is serialised.
     private let serializes: Bool
@@ -23,6 +42,7 @@ final class OutputCollector: EventSink, ScanHandoff {
     var batch = OutputBatch()
     var key: UInt64 = 0
     var phase: UInt8 = 1
+    private(set) lazy var decoderEvents: EventSink = DecoderEventHandoff(collector: self)
 
     init(sources: CaptureSourceTable, serializes: Bool, keepsEvents: Bool, forwardsScanExpiry: Bool) {
         self.sources = sources
@@ -48,9 +68,9 @@ final class OutputCollector: EventSink, ScanHandoff {
     }
 
     func observe(_ packet: DecodedPacket) {
-        batch.items.append(OutputItem(key: key, phase: phase, kind: .scanPacket, index: batch.scanPackets.count,
+        batch.items.append(OutputItem(key: key, phase: phase, kind: .decodedPacket, index: batch.packets.count,
                                       timestamp: packet.timestamp))
-        batch.scanPackets.append(packet)
+        batch.packets.append(packet)
     }
 
     func expire(now: Timestamp) {
@@ -77,11 +97,7 @@ final class AnalysisWorker: @unchecked Sendable {
         channel = WorkerChannel(capacity: queueCapacity)
         collector = OutputCollector(sources: sources, serializes: serializes, keepsEvents: keepsEvents,
                                     forwardsScanExpiry: index == 0)
-        // NOTE: The checksum-offload filter and the anomaly rate limiter of this analyzer see only
-        // the host pairs of this worker, so a host spread over workers is judged per share and
-        // gets up to one anomaly allowance per worker.
-        analyzer = Analyzer(options: options, sources: sources, outputs: [collector])
-        analyzer.workerHandoff = collector
+        analyzer = Analyzer(options: options, sources: sources, outputs: [collector], workerHandoff: collector)
     }
 
     func start() {

@@ -93,8 +93,11 @@ struct OutputItem {
         /// An event, serialised as one EVE line at `lines[start..<end]`, and kept as a value at
         /// `events[index]` when the run has outputs other than the EVE file.
         case event
-        /// A packet for the shared scan detector, at `scanPackets[index]`.
-        case scanPacket
+        /// A decoder anomaly for the shared checksum-offload filter, at `events[index]`.
+        case decoderEvent
+        /// A decoded non-ARP packet, at `packets[index]`, for the shared checksum-offload filter
+        /// and, when it has a transport header, the shared scan detector.
+        case decodedPacket
         /// Housekeeping of the shared scan detector at `timestamp`.
         case scanExpiry
     }
@@ -116,7 +119,7 @@ final class OutputBatch {
     var lines: [UInt8] = []
     var items: [OutputItem] = []
     var events: [Event] = []
-    var scanPackets: [DecodedPacket] = []
+    var packets: [DecodedPacket] = []
     /// Copied from the input batch: later output of the same worker has keys above this.
     var watermark: UInt64 = 0
 
@@ -124,7 +127,7 @@ final class OutputBatch {
         lines.removeAll(keepingCapacity: true)
         items.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)
-        scanPackets.removeAll(keepingCapacity: true)
+        packets.removeAll(keepingCapacity: true)
         watermark = 0
     }
 }

@@ -2,8 +2,10 @@ import WirecheckCore
 import WirecheckDetection
 import WirecheckOutput
 
-/// Merges the workers' output into one stream in key order and runs the shared scan detector
-/// on the packets the workers hand over, so it observes every packet in input order. It runs
+/// Merges the workers' output into one stream in key order. It also runs the stages that judge a
+/// source address or a scanner over all host pairs (the checksum-offload filter, the anomaly rate
+/// limiter and the scan detector) on what the workers hand over, so they observe every packet
+/// in input order. It runs
 /// on the dispatcher's thread, which is also the only thread that touches the run's outputs.
 ///
 /// Each worker's output is sorted by (key, phase). An item is released when it is the smallest
@@ -15,7 +17,9 @@ final class OrderedMerge {
     /// Outputs other than the EVE file (the SQLite store), which receive `Event` values.
     private let otherOutputs: [EventSink]
     let scanDetector: ScanDetector
-    /// Counts and routes the events of the shared scan detector and the `stats` event.
+    let checksumFilter: ChecksumOffloadFilter
+    let anomalyLimiter: AnomalyRateLimiter
+    /// Counts and routes the events of the shared stages and the `stats` event.
     let router: EventRouter
     private let collector: OutputCollector
     /// Output batches taken from each worker and not yet released; the first is being read.
@@ -28,7 +32,8 @@ final class OrderedMerge {
     var recordsKeys = false
     private(set) var releasedKeys: [UInt64] = []
 
-    init(workers: [AnalysisWorker], sources: CaptureSourceTable, eveWriter: EveWriter?, otherOutputs: [EventSink]) {
+    init(workers: [AnalysisWorker], sources: CaptureSourceTable, eveWriter: EveWriter?, otherOutputs: [EventSink],
+         anomaliesPerSourcePerMinute: Int) {
         self.workers = workers
         self.eveWriter = eveWriter
         self.otherOutputs = otherOutputs
@@ -36,6 +41,8 @@ final class OrderedMerge {
                                     forwardsScanExpiry: false)
         router = EventRouter(outputs: [collector])
         scanDetector = ScanDetector(sink: router)
+        anomalyLimiter = AnomalyRateLimiter(downstream: router, perWindow: anomaliesPerSourcePerMinute)
+        checksumFilter = ChecksumOffloadFilter(downstream: anomalyLimiter)
         pendingBatches = Array(repeating: [], count: workers.count)
         cursors = Array(repeating: 0, count: workers.count)
         through = Array(repeating: 0, count: workers.count)
@@ -70,8 +77,16 @@ final class OrderedMerge {
                 }
             }
         }
+        // The single-threaded order of `Analyzer.finish`: held anomalies, flows, then scans.
         collector.key = .max
         collector.phase = 2
+        checksumFilter.finish()
+        anomalyLimiter.finish()
+        let anomalyBatch = collector.batch
+        collector.batch = OutputBatch()
+        for item in anomalyBatch.items {
+            finishing.append((item, anomalyBatch, -1, finishing.count))
+        }
         scanDetector.finish(at: end)
         let scanBatch = collector.batch
         collector.batch = OutputBatch()
@@ -165,10 +180,17 @@ final class OrderedMerge {
             }
             if item.isAlert { alertsWritten += 1 }
             if recordsKeys { releasedKeys.append(item.key) }
-        case .scanPacket:
+        case .decoderEvent:
             collector.key = item.key
             collector.phase = item.phase
-            scanDetector.observe(batch.scanPackets[item.index])
+            checksumFilter.emit(batch.events[item.index])
+            releaseOwnEvents()
+        case .decodedPacket:
+            collector.key = item.key
+            collector.phase = item.phase
+            let packet = batch.packets[item.index]
+            if checksumFilter.hasPendingHosts { checksumFilter.packetDecoded(from: packet.sourceIP) }
+            if packet.hasTransport { scanDetector.observe(packet) }
             releaseOwnEvents()
         case .scanExpiry:
             collector.key = item.key

@@ -32,7 +32,6 @@ public final class ParallelAnalyzer: PacketAnalyzer {
     private let batchPackets: Int
     private let batchBytes: Int
     private let housekeepingStep: Int64
-    private let anomaliesPerWindow: Int
 
     private var sequence: UInt64 = 0
     private var nextHousekeeping: Timestamp?
@@ -83,12 +82,12 @@ public final class ParallelAnalyzer: PacketAnalyzer {
             AnalysisWorker(index: index, options: options, sources: sources, queueCapacity: queueCapacity,
                            serializes: eveWriter != nil, keepsEvents: !otherOutputs.isEmpty)
         }
-        merge = OrderedMerge(workers: workers, sources: sources, eveWriter: eveWriter, otherOutputs: otherOutputs)
+        merge = OrderedMerge(workers: workers, sources: sources, eveWriter: eveWriter, otherOutputs: otherOutputs,
+                             anomaliesPerSourcePerMinute: options.anomaliesPerSourcePerMinute)
         self.batchPackets = max(1, batchPackets)
         batchBytes = ParallelAnalyzer.defaultBatchBytes
         batches = (0..<count).map { _ in InputBatch(packetCapacity: max(1, batchPackets), byteCapacity: ParallelAnalyzer.defaultBatchBytes) }
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
-        anomaliesPerWindow = max(1, options.anomaliesPerSourcePerMinute)
         for worker in workers { worker.start() }
     }
 
@@ -170,8 +169,10 @@ public final class ParallelAnalyzer: PacketAnalyzer {
 
     public func limitOverruns() -> [(String, UInt64)] {
         var totals: [(String, UInt64)] = []
-        for worker in workers {
-            for (name, count) in worker.analyzer.limitOverruns() {
+        // The workers' own rate limiters receive no anomaly; the merge's limiter counts instead.
+        let shared = [("anomaly_repeats", merge.anomalyLimiter.heldTotal)]
+        for counts in workers.map({ $0.analyzer.limitOverruns() }) + [shared] {
+            for (name, count) in counts {
                 if let position = totals.firstIndex(where: { $0.0 == name }) {
                     totals[position].1 += count
                 } else {
@@ -191,9 +192,7 @@ public final class ParallelAnalyzer: PacketAnalyzer {
 
         let talkers = TalkerTable()
         var undecoded: UInt64 = 0
-        var checksumSuppressed: [IPAddress: UInt64] = [:]
         var decoderSkipped: [(String, UInt64)] = []
-        var heldAnomalies: [String: UInt64] = [:]
         for worker in workers {
             var part = RunSummary()
             let analyzer = worker.analyzer
@@ -212,7 +211,6 @@ public final class ParallelAnalyzer: PacketAnalyzer {
 
             talkers.merge(analyzer.talkers)
             undecoded += analyzer.undecodedPackets
-            checksumSuppressed.merge(analyzer.checksumFilter.suppressedByHost, uniquingKeysWith: +)
             for (reason, count) in analyzer.decoder.statistics.skippedReasons {
                 if let position = decoderSkipped.firstIndex(where: { $0.0 == reason }) {
                     decoderSkipped[position].1 += count
@@ -220,13 +218,12 @@ public final class ParallelAnalyzer: PacketAnalyzer {
                     decoderSkipped.append((reason, count))
                 }
             }
-            heldAnomalies.merge(analyzer.anomalyLimiter.heldByName, uniquingKeysWith: +)
         }
 
         summary.topTalkers = talkers.top(5)
         Analyzer.appendSkipped(to: &summary, undecoded: undecoded, backwards: timestampsBackwards,
-                               checksumSuppressed: checksumSuppressed, decoderSkipped: decoderSkipped,
-                               anomaliesHeld: heldAnomalies, perWindow: anomaliesPerWindow)
+                               checksumSuppressed: merge.checksumFilter.suppressedByHost, decoderSkipped: decoderSkipped,
+                               anomaliesHeld: merge.anomalyLimiter.heldByName, perWindow: merge.anomalyLimiter.perWindow)
         summary.limitOverruns = limitOverruns()
     }
 
@@ -238,17 +235,12 @@ public final class ParallelAnalyzer: PacketAnalyzer {
 
     /// Builds the run's counters from a summary that `summarize(into:)` filled.
     public func statisticsObject(summary: RunSummary) -> JSONObject {
-        var heldAnomalies: [String: UInt64] = [:]
-        var undecoded: UInt64 = 0
-        for worker in workers {
-            heldAnomalies.merge(worker.analyzer.anomalyLimiter.heldByName, uniquingKeysWith: +)
-            undecoded += worker.analyzer.undecodedPackets
-        }
+        let undecoded = workers.reduce(0) { $0 + $1.analyzer.undecodedPackets }
         return Analyzer.statisticsObject(
             summary: summary, flowsCreated: summary.flows, flowsEvicted: summary.evictedFlows,
             midstreamPickups: summary.midstreamPickups, flowsByProtocol: summary.flowsByProtocol,
             backwards: timestampsBackwards, undecoded: undecoded, tally: tally, limitCounts: limitOverruns(),
-            anomaliesHeld: heldAnomalies)
+            anomaliesHeld: merge.anomalyLimiter.heldByName)
     }
 
     // MARK: Dispatch
