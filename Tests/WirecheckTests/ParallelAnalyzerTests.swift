@@ -251,6 +251,22 @@ struct ParallelAnalyzerTests {
         #expect(collector.events.filter { $0.eventType == "flow" }.count == 1)
     }
 
+    @Test("run-wide limits divided between workers")
+    func limitsDivided() {
+        var options = AnalysisOptions()
+        options.flows.maxFlows = 1_000_000
+        options.flows.reassemblyMaxTotalBytes = 0
+        options.fragmentLimits.maxDatagramsInProgress = 4096
+        options.arp.maxBindings = 10_000
+        options.flows.reassemblyLimits.maxBufferedBytesPerDirection = 65_536
+        let divided = ParallelAnalyzer.workerOptions(options, workerCount: 3)
+        #expect(divided.flows.maxFlows == 333_334)
+        #expect(divided.flows.reassemblyMaxTotalBytes == 0)
+        #expect(divided.fragmentLimits.maxDatagramsInProgress == 1366)
+        #expect(divided.arp.maxBindings == 10_000)
+        #expect(divided.flows.reassemblyLimits.maxBufferedBytesPerDirection == 65_536)
+    }
+
     @Test("shard key is symmetric")
     func shardKeySymmetric() {
         var builder = PacketBuilder()

@@ -78,8 +78,9 @@ public final class ParallelAnalyzer: PacketAnalyzer {
         let count = min(max(workerCount, 1), ParallelAnalyzer.maxWorkers)
         let eveWriter = outputs.lazy.compactMap { $0 as? EveWriter }.first
         let otherOutputs = outputs.filter { !($0 is EveWriter) }
+        let workerOptions = ParallelAnalyzer.workerOptions(options, workerCount: count)
         workers = (0..<count).map { index in
-            AnalysisWorker(index: index, options: options, sources: sources, queueCapacity: queueCapacity,
+            AnalysisWorker(index: index, options: workerOptions, sources: sources, queueCapacity: queueCapacity,
                            serializes: eveWriter != nil, keepsEvents: !otherOutputs.isEmpty)
         }
         merge = OrderedMerge(workers: workers, sources: sources, eveWriter: eveWriter, otherOutputs: otherOutputs,
@@ -89,6 +90,19 @@ public final class ParallelAnalyzer: PacketAnalyzer {
         batches = (0..<count).map { _ in InputBatch(packetCapacity: max(1, batchPackets), byteCapacity: ParallelAnalyzer.defaultBatchBytes) }
         housekeepingStep = Int64(options.housekeepingInterval * 1e9)
         for worker in workers { worker.start() }
+    }
+
+    /// Returns the options of one worker: the run-wide memory bounds (flows tracked, reassembly
+    /// bytes over all flows, fragmented datagrams) divided between the workers, rounded up, so
+    /// the run as a whole stays within them. Per-flow bounds stay as they are. The ARP monitor
+    /// keeps its whole bound because all ARP goes to worker 0.
+    static func workerOptions(_ options: AnalysisOptions, workerCount: Int) -> AnalysisOptions {
+        func share(_ total: Int) -> Int { total <= 0 ? total : max(1, (total + workerCount - 1) / workerCount) }
+        var divided = options
+        divided.flows.maxFlows = share(options.flows.maxFlows)
+        divided.flows.reassemblyMaxTotalBytes = share(options.flows.reassemblyMaxTotalBytes)
+        divided.fragmentLimits.maxDatagramsInProgress = share(options.fragmentLimits.maxDatagramsInProgress)
+        return divided
     }
 
     /// Lets the worker threads exit when the analyzer is dropped without `finish()`.
