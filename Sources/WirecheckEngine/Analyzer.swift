@@ -92,6 +92,7 @@ public final class Analyzer {
                                 verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router, limits: options.application)
         payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
+        payloadRouter.workerHandoff = workerHandoff
         if let stage = baselineStage {
             applicationLayer.operationObserver = { operation, flow, timestamp, packets in
                 guard let operation else { return }
@@ -278,6 +279,8 @@ final class PayloadRouter: FlowPayloadConsumer {
     private(set) var streamGapBytes: UInt64 = 0
 
     let baseline: BaselineStage?
+    /// Set on a worker of a `ParallelAnalyzer`, whose merge orders the flows ended by `finish`.
+    weak var workerHandoff: WorkerHandoff?
 
     init(applicationLayer: ApplicationLayer, talkers: TalkerTable, baseline: BaselineStage?) {
         self.applicationLayer = applicationLayer
@@ -300,6 +303,7 @@ final class PayloadRouter: FlowPayloadConsumer {
     }
 
     func flowEnded(_ flow: Flow, timestamp: Timestamp) {
+        workerHandoff?.flowEnding(lastActivity: flow.lastSeen)
         applicationLayer.flowEnded(flow, timestamp: timestamp)
         if let appProto = flow.appProto { flowsByAppProto[appProto, default: 0] += 1 }
         payloadBytes += flow.payloadBytesToServer + flow.payloadBytesToClient

@@ -90,7 +90,7 @@ private let demoCapture = TestPaths.packageRoot.appendingPathComponent("demo/pla
 @Suite("Parallel analyzer")
 struct ParallelAnalyzerTests {
     /// Compares a run on several workers with the single-threaded run of the same capture.
-    private func expectSameResults(_ single: RunResult, _ parallel: RunResult, workers: Int) {
+    private func expectSameResults(_ single: RunResult, _ parallel: RunResult, workers: Int, sameOrder: Bool = true) {
         #expect(findings(parallel.events) == findings(single.events), "alerts and anomalies differ with \(workers) workers")
         #expect(flowRecords(parallel.events) == flowRecords(single.events), "flow records differ with \(workers) workers")
         #expect(parallel.summary.packets == single.summary.packets)
@@ -102,6 +102,13 @@ struct ParallelAnalyzerTests {
         #expect(parallel.summary.topTalkers.map(\.address) == single.summary.topTalkers.map(\.address))
         #expect(parallel.summary.topTalkers.map(\.bytes) == single.summary.topTalkers.map(\.bytes))
         #expect(parallel.eveLines.count == single.eveLines.count)
+        if sameOrder {
+            // Same events, so the merge must also reproduce the single-threaded order line for line.
+            let firstDifference = single.eveLines.indices.first { index in
+                index >= parallel.eveLines.count || parallel.eveLines[index] != single.eveLines[index]
+            }
+            #expect(firstDifference == nil, "EVE line \((firstDifference ?? 0) + 1) with \(workers) workers differs from one worker")
+        }
         #expect(zip(parallel.releasedKeys, parallel.releasedKeys.dropFirst()).allSatisfy { $0 <= $1 },
                 "EVE lines left the merge out of key order")
         // The workers serialise the EVE lines; they must match the events the other outputs got.
@@ -132,7 +139,10 @@ struct ParallelAnalyzerTests {
         let single = try analyze([demoCapture, mix], workers: 1)
         let parallel = try analyze([demoCapture, mix], workers: 2)
         #expect(single.sources.names.count == 2)
-        expectSameResults(single, parallel, workers: 2)
+        // The jump of months between the files expires every flow of the first at one packet.
+        // The merge orders such flows from several workers by end time, and one flow table by
+        // timeout class first, so only the set of lines is compared.
+        expectSameResults(single, parallel, workers: 2, sameOrder: false)
     }
 
     /// Writes frames 10 ms apart to a capture file and returns its path.

@@ -11,6 +11,8 @@ protocol WorkerHandoff: AnyObject {
     var decoderEvents: EventSink { get }
     func observe(_ packet: DecodedPacket)
     func expire(now: Timestamp)
+    /// Notes that a flow last active at `lastActivity` is ending, before its events are emitted.
+    func flowEnding(lastActivity: Timestamp)
 }
 
 /// Adds the decoder's anomalies to the worker's output as `Event` values for the merge.
@@ -42,6 +44,8 @@ final class OutputCollector: EventSink, WorkerHandoff {
     var batch = OutputBatch()
     var key: UInt64 = 0
     var phase: UInt8 = 1
+    /// Last activity of the flow being ended, which orders the flows ended by `finish`.
+    private var activity = Timestamp.zero
     private(set) lazy var decoderEvents: EventSink = DecoderEventHandoff(collector: self)
 
     init(sources: CaptureSourceTable, serializes: Bool, keepsEvents: Bool, forwardsScanExpiry: Bool) {
@@ -63,7 +67,7 @@ final class OutputCollector: EventSink, WorkerHandoff {
             batch.events.append(event)
         }
         batch.items.append(OutputItem(key: key, phase: phase, kind: .event, start: start, end: batch.lines.count,
-                                      index: index, timestamp: event.timestamp,
+                                      index: index, timestamp: event.timestamp, activity: activity,
                                       isAlert: event.eventType == "alert"))
     }
 
@@ -71,6 +75,10 @@ final class OutputCollector: EventSink, WorkerHandoff {
         batch.items.append(OutputItem(key: key, phase: phase, kind: .decodedPacket, index: batch.packets.count,
                                       timestamp: packet.timestamp))
         batch.packets.append(packet)
+    }
+
+    func flowEnding(lastActivity: Timestamp) {
+        activity = lastActivity
     }
 
     func expire(now: Timestamp) {

@@ -111,6 +111,8 @@ struct OutputItem {
     var end = 0
     var index = -1
     var timestamp: Timestamp
+    /// For an event of an ending flow, the flow's last activity; `.zero` otherwise.
+    var activity = Timestamp.zero
     var isAlert = false
 }
 

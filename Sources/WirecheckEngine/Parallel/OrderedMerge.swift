@@ -60,7 +60,7 @@ final class OrderedMerge {
     }
 
     /// Waits for every worker to finish the run, releases the rest of their output, then the
-    /// events of `finish` from the workers and the scan detector ordered by timestamp.
+    /// events of `finish` from the workers and the shared stages in single-threaded order.
     func finish(at end: Timestamp) {
         for (index, worker) in workers.enumerated() {
             worker.channel.waitForOutput(through: .max, taken: through[index])
@@ -68,6 +68,10 @@ final class OrderedMerge {
         }
         drain()
 
+        // `Analyzer.finish` writes the held checksum anomalies and anomaly repeats first, then ends
+        // the flows least recently active first, then reports scans. The same order here: origin
+        // -1 is the merge's held anomalies, then the workers' items by the last activity of
+        // their flow, then the merge's scans, each group otherwise in emission order.
         var finishing: [(item: OutputItem, batch: OutputBatch, origin: Int, position: Int)] = []
         for index in workers.indices {
             for batch in pendingBatches[index] {
@@ -77,7 +81,6 @@ final class OrderedMerge {
                 }
             }
         }
-        // The single-threaded order of `Analyzer.finish`: held anomalies, flows, then scans.
         collector.key = .max
         collector.phase = 2
         checksumFilter.finish()
@@ -94,7 +97,10 @@ final class OrderedMerge {
             finishing.append((item, scanBatch, workers.count, finishing.count))
         }
         finishing.sort { lhs, rhs in
-            if lhs.item.timestamp != rhs.item.timestamp { return lhs.item.timestamp < rhs.item.timestamp }
+            let lhsGroup = lhs.origin < 0 ? 0 : (lhs.origin < workers.count ? 1 : 2)
+            let rhsGroup = rhs.origin < 0 ? 0 : (rhs.origin < workers.count ? 1 : 2)
+            if lhsGroup != rhsGroup { return lhsGroup < rhsGroup }
+            if lhs.item.activity != rhs.item.activity { return lhs.item.activity < rhs.item.activity }
             if lhs.origin != rhs.origin { return lhs.origin < rhs.origin }
             return lhs.position < rhs.position
         }
@@ -140,10 +146,7 @@ final class OrderedMerge {
         var bestItem: OutputItem?
         for index in workers.indices {
             guard let item = head(of: index) else { continue }
-            // Between workers, items of one key and phase (flows that one tick expired) go in
-            // timestamp order, as a single flow table mostly ends them oldest first.
-            if let current = bestItem,
-               (current.key, current.phase, current.timestamp) <= (item.key, item.phase, item.timestamp) { continue }
+            if let current = bestItem, !OrderedMerge.precedes(item, current) { continue }
             best = index
             bestItem = item
         }
@@ -153,6 +156,18 @@ final class OrderedMerge {
             return nil
         }
         return best
+    }
+
+    /// Returns true when `item` goes before `other`, from another worker. Between workers, events
+    /// of one key and phase (flows that one expiry ended in several workers) go in timestamp
+    /// order, as a single flow table mostly ends them oldest first. Handed-over decoder items
+    /// count as earliest, because a single analyzer handles them before the flow table's expiry.
+    static func precedes(_ item: OutputItem, _ other: OutputItem) -> Bool {
+        if item.key != other.key { return item.key < other.key }
+        if item.phase != other.phase { return item.phase < other.phase }
+        let itemTime = item.kind == .event ? item.timestamp : .zero
+        let otherTime = other.kind == .event ? other.timestamp : .zero
+        return itemTime < otherTime
     }
 
     /// Returns the next unreleased item of a worker, recycling batches it has finished reading.
