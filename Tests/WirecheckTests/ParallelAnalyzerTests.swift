@@ -332,6 +332,22 @@ struct ParallelShardKeyTests {
         #expect(forward == untagged)
     }
 
+    @Test("IPv4 in 802.3 with LLC/SNAP")
+    func llcSnap() {
+        let (plain, _) = hashes(Self.v4, linkType: .ethernet) { Self.udp(&$0, Self.link, $1) }
+        let (snap, snapReverse) = hashes(Self.v4, linkType: .ethernet) { builder, ip in
+            let ethernet = Self.udp(&builder, Self.link, ip)
+            let datagram = Array(ethernet[14...])
+            let length = UInt16(datagram.count + 8)
+            // Destination and source MAC, the 802.3 length, then LLC AA AA 03 and SNAP 00 00 00 08 00.
+            return Array(ethernet[0..<12]) + [UInt8(length >> 8), UInt8(length & 0xFF), 0xAA, 0xAA, 0x03,
+                                              0x00, 0x00, 0x00, 0x08, 0x00] + datagram
+        }
+        #expect(snap != nil)
+        #expect(snap == snapReverse)
+        #expect(snap == plain)
+    }
+
     @Test("IPv6 over Ethernet")
     func ipv6() {
         let (forward, reverse) = hashes(Self.v6, linkType: .ethernet) { Self.udp(&$0, Self.link, $1) }

@@ -3,8 +3,8 @@ import WirecheckDetection
 import WirecheckOutput
 
 /// Merges the workers' output into one stream in key order. It also runs the stages that judge a
-/// source address or a scanner over all host pairs (the checksum-offload filter, the anomaly rate
-/// limiter and the scan detector) on what the workers hand over, so they observe every packet
+/// source address over all its host pairs: the checksum-offload filter, the anomaly rate limiter
+/// and the scan detector. They run on what the workers hand over, so they observe every packet
 /// in input order. It runs
 /// on the dispatcher's thread, which is also the only thread that touches the run's outputs.
 ///
@@ -22,7 +22,7 @@ final class OrderedMerge {
     /// Counts and routes the events of the shared stages and the `stats` event.
     let router: EventRouter
     private let collector: OutputCollector
-    /// Output batches taken from each worker and not yet released; the first is being read.
+    /// Output batches taken from each worker and not yet released. The first is being read.
     private var pendingBatches: [[OutputBatch]]
     private var cursors: [Int]
     /// Watermark of the last batch taken from each worker.
@@ -113,7 +113,7 @@ final class OrderedMerge {
         }
     }
 
-    /// Passes the merger's own events (from the scan detector or `emit`) to the outputs at once.
+    /// Passes the merge's own events (from the shared stages or the `stats` event) to the outputs.
     func releaseOwnEvents() {
         guard !collector.batch.items.isEmpty else { return }
         let batch = collector.batch

@@ -36,6 +36,13 @@ enum ShardKey {
         case .ethernet:
             var offset = 12
             var etherType = bytes.shardUInt16(at: offset)
+            // An IEEE 802.3 length (1500 or less) with an 802.2 LLC/SNAP header (AA AA 03 and
+            // organization code 0) carries the EtherType 6 bytes further on, as the decoder reads it.
+            if let type = etherType, type <= 1500, offset + 10 <= bytes.count, bytes[14] == 0xAA, bytes[15] == 0xAA,
+               bytes[17] == 0, bytes[18] == 0, bytes[19] == 0 {
+                offset = 20
+                etherType = bytes.shardUInt16(at: offset)
+            }
             // 802.1Q and 802.1ad tags, at most `maxVLANTags` deep so a frame of tags ends the loop early.
             var tags = 0
             while let type = etherType, type == EtherType.vlan || type == EtherType.serviceVLAN
