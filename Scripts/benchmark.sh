@@ -12,7 +12,13 @@
 #   --no-build  use the release binaries already in .build/release
 #   --bin DIR   use the binaries in DIR (implies --no-build), to compare two builds
 #   --only SET  run one part: peers (100k and 1M packets with tshark and nfstream), sizes
-#               (5M packets), flows (1k, 100k and 1M flows at 2M packets, and --max-flows)
+#               (1M, 2M and 5M packets), flows (1k, 100k and 1M flows at 2M packets, and
+#               --max-flows)
+#   --workers N also run wirecheck with --workers N
+#
+# wirecheck runs twice per round: with --operations none (alerts, anomalies and flow records,
+# reported as "wirecheck") and with --operations all (also one event per protocol transaction,
+# reported as "wirecheck-operations").
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,6 +28,7 @@ peers=1
 only=all
 build=1
 bin_override=
+workers=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1; runs=1 ;;
@@ -30,7 +37,8 @@ while [ $# -gt 0 ]; do
         --no-build) build=0 ;;
         --bin) bin_override="$2"; build=0; shift ;;
         --only) only="$2"; shift ;;
-        *) echo "benchmark.sh: unknown argument $1 (expected --quick, --runs N, --no-peers, --no-build, --bin DIR or --only SET)" >&2; exit 2 ;;
+        --workers) workers="$2"; shift ;;
+        *) echo "benchmark.sh: unknown argument $1 (expected --quick, --runs N, --no-peers, --no-build, --bin DIR, --only SET or --workers N)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -101,7 +109,17 @@ run_input() {
     echo "== $name ($packets packets, $flows flows, $bytes bytes)"
     for run in $(seq 1 "$runs"); do
         measure "$name" "$packets" "$bytes" "$flows" floor "$run" "$bin/wirecheck-readfloor" "$file"
-        measure "$name" "$packets" "$bytes" "$flows" wirecheck "$run" "$bin/wirecheck" analyze --quiet --eve "$bench/$only-out.json" "$file"
+        # Findings only (alerts, anomalies, flow records), then with every protocol transaction.
+        measure "$name" "$packets" "$bytes" "$flows" wirecheck "$run" \
+            "$bin/wirecheck" analyze --quiet --operations none --eve "$bench/$only-out.json" "$file"
+        measure "$name" "$packets" "$bytes" "$flows" wirecheck-operations "$run" \
+            "$bin/wirecheck" analyze --quiet --operations all --eve "$bench/$only-out.json" "$file"
+        if [ "$workers" -gt 1 ]; then
+            measure "$name" "$packets" "$bytes" "$flows" "wirecheck-workers-$workers" "$run" \
+                "$bin/wirecheck" analyze --quiet --operations none --workers "$workers" --eve "$bench/$only-out.json" "$file"
+            measure "$name" "$packets" "$bytes" "$flows" "wirecheck-operations-workers-$workers" "$run" \
+                "$bin/wirecheck" analyze --quiet --operations all --workers "$workers" --eve "$bench/$only-out.json" "$file"
+        fi
         if [ "$with" = peers ] && [ "$have_tshark" = 1 ]; then
             measure "$name" "$packets" "$bytes" "$flows" tshark-expert "$run" tshark -q -z expert -r "$file"
         fi
@@ -136,6 +154,8 @@ else
         run_input 1000000 10000 peers
     fi
     if [ "$only" = all ] || [ "$only" = sizes ]; then
+        run_input 1000000 10000 wirecheck
+        run_input 2000000 10000 wirecheck
         run_input 5000000 10000 wirecheck
     fi
     if [ "$only" = all ] || [ "$only" = flows ]; then

@@ -7,7 +7,7 @@
 #   --jobs N      run up to N targets at the same time (default 1)
 #   --build-only  build the targets and write the seeds, run nothing
 #   TARGET        any of: decode reassembly flows capture modbus dnp3 iec104 enip s7comm
-#                 s7commplus bacnet opcua tls (default: all)
+#                 s7commplus bacnet opcua tls telemetry baseline (default: all)
 #
 # How the targets are built (checked with Swift 6.3.1 on Debian 12, x86_64):
 #   1. SwiftPM compiles the library modules the targets need (WirecheckCore, -Decoding, -Flows,
@@ -57,7 +57,7 @@ done
 case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds must be a whole number, got '$seconds'" >&2; exit 2 ;; esac
 case "$jobs" in ''|*[!0-9]*|0) echo "fuzz.sh: --jobs must be a positive whole number, got '$jobs'" >&2; exit 2 ;; esac
 
-all_targets=(decode reassembly flows capture modbus dnp3 iec104 enip s7comm s7commplus bacnet opcua tls)
+all_targets=(decode reassembly flows capture modbus dnp3 iec104 enip s7comm s7commplus bacnet opcua tls telemetry baseline)
 protocol_targets=" modbus dnp3 iec104 enip s7comm s7commplus bacnet opcua tls "
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 for target in "${targets[@]}"; do
@@ -85,7 +85,7 @@ done
 [ ${#runnable[@]} -gt 0 ] || { echo "fuzz.sh: no target to run"; exit 0; }
 
 echo "fuzz.sh: building the library modules with -sanitize=fuzzer,address in $spm_dir"
-for module in WirecheckProtocols WirecheckCapture; do
+for module in WirecheckProtocols WirecheckCapture WirecheckHosts WirecheckBaseline; do
     if ! nice -n 10 swift build --build-path "$spm_dir" --target "$module" \
             -Xswiftc -sanitize=fuzzer,address >"$fuzz_dir/build-$module.log" 2>&1; then
         tail -30 "$fuzz_dir/build-$module.log" >&2
@@ -95,14 +95,16 @@ for module in WirecheckProtocols WirecheckCapture; do
 done
 
 objects=()
-for module in WirecheckCore WirecheckDecoding WirecheckFlows WirecheckProtocols WirecheckCapture; do
+for module in WirecheckCore WirecheckDecoding WirecheckFlows WirecheckProtocols WirecheckCapture WirecheckHosts \
+        WirecheckBaseline; do
     objects+=("$spm_dir"/debug/"$module".build/*.swift.o)
 done
 for target in "${runnable[@]}"; do
     rm -f "$bin_dir/$target"
     if ! nice -n 10 swiftc -sanitize=fuzzer,address -parse-as-library -g -Onone \
             -module-name "Fuzz_$target" -I "$spm_dir/debug/Modules" -I Sources/CPcap -I Sources/CCrypto \
-            Fuzz/Support/*.swift "Fuzz/$target.swift" "${objects[@]}" -lcrypto -lpcap \
+            -I Sources/CEvtx -I Sources/CSQLite \
+            Fuzz/Support/*.swift "Fuzz/$target.swift" "${objects[@]}" -lcrypto -lpcap -levtx \
             -o "$bin_dir/$target" >"$fuzz_dir/link-$target.log" 2>&1; then
         # ld.gold warns once per ASan helper symbol it cannot export; those lines are noise.
         grep -v "ld.gold: warning: Cannot export local symbol" "$fuzz_dir/link-$target.log" | tail -30 >&2
@@ -127,6 +129,19 @@ if python3 -c 'import scapy' 2>/dev/null; then
 else
     echo "fuzz.sh: python3 with scapy is missing, so the targets start without seeds" >&2
 fi
+# The telemetry and baseline targets read text files, not captures: their seeds are the fixture
+# files, and the telemetry samples under $FUZZ_SHARED_TELEMETRY (default ../shared/telemetry)
+# when present, up to 256 KiB each so that loading the seeds does not dominate a short run.
+mkdir -p "$fuzz_dir/telemetry/seeds" "$fuzz_dir/baseline/seeds"
+shared_telemetry="${FUZZ_SHARED_TELEMETRY:-../shared/telemetry}"
+seed_number=0
+while IFS= read -r -d '' file; do
+    seed_number=$((seed_number + 1))
+    cp "$file" "$fuzz_dir/telemetry/seeds/$seed_number-$(basename "$file")"
+done < <(find Tests/Fixtures/hosts $( [ -d "$shared_telemetry" ] && echo "$shared_telemetry" ) -type f \
+             ! -name MANIFEST.tsv ! -name README.md -size -256k -print0 2>/dev/null)
+find Tests/Fixtures/baseline -type f -name '*.json' -exec cp {} "$fuzz_dir/baseline/seeds/" \;
+echo "seeds: telemetry: $seed_number files, baseline: $(find "$fuzz_dir/baseline/seeds" -type f | wc -l) files"
 [ "$build_only" -eq 0 ] || exit 0
 
 # Runs one target for `seconds` and writes its summary line to .build/fuzz/<target>/summary.
@@ -146,6 +161,8 @@ run_target() {
     case "$target" in
         flows) max_length=(-max_len=16384) ;;
         capture) max_length=(-max_len=65536) ;;
+        # Room for an evtx file header and its first 64 KiB chunk.
+        telemetry) max_length=(-max_len=131072) ;;
     esac
 
     local deadline=$((SECONDS + seconds))
@@ -153,7 +170,7 @@ run_target() {
     while remaining=$((deadline - SECONDS)); [ "$remaining" -gt 0 ]; do
         # -timeout: one input may run 10 s before it counts as a hang.
         # -rss_limit_mb: a target that grows past 2 GiB is treated as a memory bug.
-        if (cd "$dir" && nice -n 10 "$bin_dir/$target" -max_total_time="$remaining" -timeout=10 \
+        if (cd "$dir" && LSAN_OPTIONS="suppressions=$root/Fuzz/lsan-suppressions.txt" nice -n 10 "$bin_dir/$target" -max_total_time="$remaining" -timeout=10 \
                 -rss_limit_mb=2048 -print_final_stats=1 "${max_length[@]}" \
                 -artifact_prefix="$dir/crashes/" corpus seeds >"$dir/launch.log" 2>&1); then
             finished=1

@@ -28,7 +28,20 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .v4(let value):
-            return "\(value >> 24).\((value >> 16) & 0xff).\((value >> 8) & 0xff).\(value & 0xff)"
+            // Every event names its addresses, so the digits go into a stack buffer. Interpolating
+            // four integers cost several thousand instructions per address.
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buffer in
+                var count = 0
+                for shift in stride(from: 24, through: 0, by: -8) {
+                    let octet = Int((value >> UInt32(shift)) & 0xff)
+                    if octet >= 100 { buffer[count] = UInt8(48 + octet / 100); count += 1 }
+                    if octet >= 10 { buffer[count] = UInt8(48 + octet / 10 % 10); count += 1 }
+                    buffer[count] = UInt8(48 + octet % 10)
+                    count += 1
+                    if shift > 0 { buffer[count] = UInt8(ascii: "."); count += 1 }
+                }
+                return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
+            }
         case .v6(let high, let low):
             var groups = [UInt16](repeating: 0, count: 8)
             for index in 0..<4 {

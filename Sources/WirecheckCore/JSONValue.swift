@@ -5,7 +5,7 @@
 /// line). They are not trusted to be UTF-8: the writer keeps valid UTF-8 as text and writes each
 /// invalid byte as the escape `\u00XX` after a `\\x` marker, so nothing is dropped and no byte can
 /// break a line or a reader.
-public indirect enum JSONValue: Equatable, Sendable {
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case int(Int64)

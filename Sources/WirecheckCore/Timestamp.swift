@@ -42,35 +42,38 @@ public struct Timestamp: Comparable, Hashable, Sendable {
                           year, month, day, hour, minute, second, Int(micro))
         }
         // Every event carries a timestamp, so the common four-digit year is written digit by
-        // digit instead of through Foundation's String(format:), which parses the format each time.
-        var text: [UInt8] = []
-        text.reserveCapacity(31)
-        Timestamp.appendDigits(year, count: 4, to: &text)
-        text.append(UInt8(ascii: "-"))
-        Timestamp.appendDigits(month, count: 2, to: &text)
-        text.append(UInt8(ascii: "-"))
-        Timestamp.appendDigits(day, count: 2, to: &text)
-        text.append(UInt8(ascii: "T"))
-        Timestamp.appendDigits(hour, count: 2, to: &text)
-        text.append(UInt8(ascii: ":"))
-        Timestamp.appendDigits(minute, count: 2, to: &text)
-        text.append(UInt8(ascii: ":"))
-        Timestamp.appendDigits(second, count: 2, to: &text)
-        text.append(UInt8(ascii: "."))
-        Timestamp.appendDigits(Int(micro), count: 6, to: &text)
-        text.append(contentsOf: "+0000".utf8)
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// Appends the last `count` decimal digits of a non-negative `value`, zero-padded.
-    private static func appendDigits(_ value: Int, count: Int, to text: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var remaining = value
-        while divisor > 0 {
-            text.append(UInt8(ascii: "0") + UInt8((remaining / divisor) % 10))
-            remaining %= divisor
-            divisor /= 10
+        // digit into a stack buffer instead of through Foundation's String(format:), which parses
+        // the format each time.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 31) { buffer in
+            var count = 0
+            func put(_ value: Int, digits: Int) {
+                var divisor = 1
+                for _ in 1..<digits { divisor *= 10 }
+                while divisor > 0 {
+                    buffer[count] = UInt8(ascii: "0") + UInt8((value / divisor) % 10)
+                    count += 1
+                    divisor /= 10
+                }
+            }
+            func put(_ character: Unicode.Scalar) {
+                buffer[count] = UInt8(ascii: character)
+                count += 1
+            }
+            put(year, digits: 4)
+            put("-")
+            put(month, digits: 2)
+            put("-")
+            put(day, digits: 2)
+            put("T")
+            put(hour, digits: 2)
+            put(":")
+            put(minute, digits: 2)
+            put(":")
+            put(second, digits: 2)
+            put(".")
+            put(Int(micro), digits: 6)
+            for character in "+0000".unicodeScalars { put(character) }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
         }
     }
 

@@ -7,6 +7,9 @@ import WirecheckHosts
 import WirecheckOutput
 import WirecheckProtocols
 
+/// Which protocol transactions a run writes, named here so the command line needs only the engine.
+public typealias OperationLogging = WirecheckProtocols.OperationLogging
+
 /// Settings for one analysis run.
 public struct AnalysisOptions {
     public var flows = FlowConfiguration()
@@ -29,6 +32,8 @@ public struct AnalysisOptions {
     /// Decoder anomalies of one name from one source written per minute of packet time before
     /// the rest are counted (`--anomaly-repeats`).
     public var anomaliesPerSourcePerMinute = AnomalyRateLimiter.defaultPerWindow
+    /// Which protocol transactions are written as events (`--operations`).
+    public var operationLogging = OperationLogging.all
 
     public init() {}
 }
@@ -91,6 +96,7 @@ public final class Analyzer {
         decoder = PacketDecoder(sink: workerHandoff?.decoderEvents ?? checksumFilter, limits: options.fragmentLimits,
                                 verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router, limits: options.application)
+        applicationLayer.operationLogging = options.operationLogging
         payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
         payloadRouter.workerHandoff = workerHandoff
         if let stage = baselineStage {

@@ -5,9 +5,13 @@ public struct FlowConfiguration {
     /// Idle time after which an established or mid-stream TCP flow ends. Ten minutes keeps slow
     /// ICS polling sessions (one request every few minutes) as one flow.
     public var tcpEstablishedTimeout: Double = 600
-    /// Idle time for TCP flows that never completed a handshake (S0, REJ) or are already closed
-    /// by FIN or RST. Short, because scans create many of them.
+    /// Idle time for TCP flows that never completed a handshake (S0, REJ). Short, because scans
+    /// create many of them.
     public var tcpShortTimeout: Double = 30
+    /// Idle time for TCP flows closed by a FIN from each side or by an RST. Long enough for a
+    /// retransmitted FIN or the last ACK, short enough that a busy network's finished sessions
+    /// do not pile up in the table.
+    public var tcpClosedTimeout: Double = 5
     /// Idle time for UDP flows; BACnet and DNP3 over UDP poll well within two minutes.
     public var udpTimeout: Double = 120
     public var icmpTimeout: Double = 60
@@ -81,6 +85,7 @@ public enum FlowEndReason: String {
 enum FlowTimeoutClass: Int, CaseIterable {
     case tcpEstablished
     case tcpShort
+    case tcpClosed
     case udp
     case icmp
     case other

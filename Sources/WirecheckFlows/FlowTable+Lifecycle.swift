@@ -5,7 +5,7 @@ import WirecheckDecoding
 extension FlowTable {
     /// Closed connections and unanswered handshakes linger briefly; live ones get the long timeout.
     func tcpTimeoutClass(_ flow: Flow, _ connection: TCPConnection) -> FlowTimeoutClass {
-        if connection.isClosed { return .tcpShort }
+        if connection.isClosed { return .tcpClosed }
         if connection.handshakeComplete || flow.isMidstream { return .tcpEstablished }
         if connection.originator.state == .partial || connection.responder.state == .partial { return .tcpEstablished }
         return .tcpShort

@@ -122,6 +122,7 @@ public final class FlowTable {
         switch timeoutClass {
         case .tcpEstablished: return configuration.tcpEstablishedTimeout
         case .tcpShort: return configuration.tcpShortTimeout
+        case .tcpClosed: return configuration.tcpClosedTimeout
         case .udp: return configuration.udpTimeout
         case .icmp: return configuration.icmpTimeout
         case .other: return configuration.otherTimeout

@@ -267,7 +267,7 @@ enum AuditdEventBuilder {
            let raw = title.fields["proctitle"] {
             if title.unquoted.contains("proctitle"), let bytes = hexBytes(raw) {
                 // The kernel separates arguments with NUL bytes.
-                details.commandLine = String(decoding: bytes.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).trimmingWhitespace()
+                details.commandLine = String(wireBytes: bytes.map { $0 == 0 ? 0x20 : $0 }).trimmingWhitespace()
             } else {
                 details.commandLine = raw
             }
@@ -281,7 +281,7 @@ enum AuditdEventBuilder {
         guard let value = record.fields[key] else { return nil }
         if value == "(null)" || value == "?" { return nil }
         if record.unquoted.contains(key), let bytes = hexBytes(value) {
-            return String(decoding: bytes, as: UTF8.self)
+            return String(wireBytes: bytes)
         }
         return value
     }

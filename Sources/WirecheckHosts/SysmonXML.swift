@@ -1,3 +1,5 @@
+import WirecheckCore
+
 /// Reads Windows event XML as wevtutil, Get-WinEvent and libevtx write it: one `<Event>` per
 /// line or several inside an `<Events>` document, with single- or double-quoted attributes.
 ///
@@ -136,8 +138,8 @@ enum SysmonXML {
     /// Replaces the five predefined XML entities and numeric character references.
     /// An unknown or malformed entity is kept as written.
     static func decodeEntities(_ bytes: ArraySlice<UInt8>) -> String {
-        guard bytes.contains(UInt8(ascii: "&")) else { return String(decoding: bytes, as: UTF8.self) }
-        let text = String(decoding: bytes, as: UTF8.self)
+        guard bytes.contains(UInt8(ascii: "&")) else { return String(wireBytes: bytes) }
+        let text = String(wireBytes: bytes)
         var result = ""
         var rest = Substring(text)
         while let ampersand = rest.firstIndex(of: "&") {

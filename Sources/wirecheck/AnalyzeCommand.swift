@@ -23,6 +23,9 @@ struct AnalyzeCommand {
       -i, --interface NAME    capture live from interface NAME until Ctrl-C or SIGTERM
       --eve-append            append to an existing EVE file instead of replacing it; a torn
                               last line left by a killed run is removed first
+      --operations LEVEL      protocol transactions written as events: all (default), changes
+                              (writes, controls, program transfers, restarts) or none;
+                              alerts, anomalies and flow records are written at every level
       --max-flows N           maximum number of flows tracked at once (default 1000000)
       --max-reassembly-bytes N
                               out-of-order TCP bytes held per flow direction (default 1048576)
@@ -89,6 +92,12 @@ struct AnalyzeCommand {
             case "--filter": captureOptions.filter = try cursor.value(for: option)
             case "-i", "--interface": interface = try cursor.value(for: option)
             case "--eve-append": eveAppend = true
+            case "--operations":
+                let text = try cursor.value(for: option)
+                guard let level = OperationLogging(rawValue: text) else {
+                    throw UsageError("invalid value '\(text)' for --operations: expected all, changes or none")
+                }
+                options.operationLogging = level
             case "--max-flows": options.flows.maxFlows = try cursor.integer(for: option, range: 1...100_000_000)
             case "--max-reassembly-bytes":
                 options.flows.reassemblyLimits.maxBufferedBytesPerDirection = try cursor.integer(for: option, range: 0...(1 << 40))
@@ -244,7 +253,7 @@ struct AnalyzeCommand {
                 // created now and handed to the unprivileged user, who rewrites them in place.
                 for path in [reportPath, learnInto].compactMap({ $0 }) {
                     if !FileManager.default.fileExists(atPath: path) {
-                        FileManager.default.createFile(atPath: path, contents: nil)
+                        _ = FileManager.default.createFile(atPath: path, contents: nil)
                     }
                     _ = chown(path, account.userID, account.groupID)
                 }

@@ -197,6 +197,24 @@ import WirecheckSynthesis
         #expect(!bytes.contains(0xFF))
     }
 
+    @Test func messagesKeepInvalidBytesAsEscapes() throws {
+        let bytes = try Self.eveFile(for: Self.hostileCapture())
+        let lines = Self.parsedLines(bytes).compactMap { $0 }
+        let tlsMessage = lines.first { $0["event_type"] as? String == "tls" }?["message"] as? String
+        #expect(tlsMessage?.contains("\\xff.local") == true)
+        for line in lines {
+            #expect((line["message"] as? String)?.contains("\u{FFFD}") != true)
+        }
+    }
+
+    @Test func sentenceTextOfWireBytes() {
+        #expect(String(wireBytes: [0x61, 0xFF, 0x62]) == "a\\xffb")
+        #expect(String(wireBytes: [0xC3, 0xA9]) == "\u{E9}")
+        // A truncated two-byte sequence and an overlong slash are invalid byte by byte.
+        #expect(String(wireBytes: [0xC3]) == "\\xc3")
+        #expect(String(wireBytes: [0xC0, 0xAF]) == "\\xc0\\xaf")
+    }
+
     @Test func wireValueRoundTrips() throws {
         let line = JSONWriter.serialize(["name": .wire(Self.hostileName)])
         #expect(!line.contains("\n"))

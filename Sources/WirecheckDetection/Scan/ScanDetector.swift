@@ -87,9 +87,11 @@ public final class ScanDetector {
             return
         }
 
-        // A reply from the target: look up the attempt from the other side.
+        // A reply from the target (a SYN-ACK or a RST): look up the attempt from the other side.
+        // Data and pure ACKs skip the lookup, because they are most packets and change no attempt.
         let reverse = ScanTarget(host: packet.sourceIP, port: packet.sourcePort, ipProtocol: IPProtocolNumber.tcp)
-        if let source = sources.source(for: packet.destinationIP), let attempt = source.attempts[reverse] {
+        if flags.contains(.syn) || flags.contains(.rst), let source = sources.source(for: packet.destinationIP),
+           let attempt = source.attempts[reverse] {
             if flags.contains(.syn) && flags.contains(.ack) && attempt.outcome == .pending {
                 update(source, reverse, to: .halfOpen)
                 return
@@ -105,7 +107,8 @@ public final class ScanDetector {
         if flags.contains(.ack) && !flags.contains(.rst) && !flags.contains(.syn) {
             let forward = ScanTarget(host: packet.destinationIP, port: packet.destinationPort,
                                      ipProtocol: IPProtocolNumber.tcp)
-            if let source = sources.source(for: packet.sourceIP), source.attempts[forward]?.outcome == .halfOpen {
+            if let source = sources.source(for: packet.sourceIP), source.halfOpenAttempts > 0,
+               source.attempts[forward]?.outcome == .halfOpen {
                 update(source, forward, to: .established)
             }
         }
@@ -181,7 +184,10 @@ public final class ScanDetector {
     }
 
     private func update(_ source: ScanSource, _ target: ScanTarget, to outcome: AttemptOutcome) {
+        let previous = source.attempts[target]?.outcome
         source.attempts[target]?.outcome = outcome
+        if outcome == .halfOpen && previous != .halfOpen { source.halfOpenAttempts += 1 }
+        if previous == .halfOpen && outcome != .halfOpen { source.halfOpenAttempts -= 1 }
         source.changed = true
     }
 

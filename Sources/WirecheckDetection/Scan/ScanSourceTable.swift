@@ -33,6 +33,9 @@ final class ScanSource {
     /// Targets in first-probe order; entries before `orderHead` were already removed.
     var order: [ScanTarget] = []
     var orderHead = 0
+    /// Attempts that became half-open and did not change since. Removing an attempt does not
+    /// lower it, so it can only overcount, which costs a lookup and never misses a handshake.
+    var halfOpenAttempts = 0
     var alertedHorizontal = false
     var alertedVertical = false
     /// Set when an attempt was added or changed since the last evaluation.

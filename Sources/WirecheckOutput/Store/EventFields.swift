@@ -186,7 +186,7 @@ enum JSONText {
     static func string(_ value: JSONValue?) -> String? {
         switch value {
         case .string(let text)?: return text
-        case .wire(let bytes)?: return String(decoding: bytes, as: UTF8.self)
+        case .wire(let bytes)?: return String(wireBytes: bytes)
         default: return nil
         }
     }

@@ -117,7 +117,7 @@ struct CIPPath: Equatable {
     /// A short text such as `class 0x04 (assembly) instance 100 attribute 3` or `tag Motor.Speed`.
     var summary: String {
         var parts: [String] = []
-        if let symbol { parts.append("tag " + String(decoding: symbol, as: UTF8.self)) }
+        if let symbol { parts.append("tag " + String(wireBytes: symbol)) }
         if let classID { parts.append("class 0x" + ENIPNames.hex(classID, digits: 2) + " (" + CIPNames.objectClassName(classID) + ")") }
         if let instance { parts.append("instance \(instance)") }
         if let attribute { parts.append("attribute \(attribute)") }

@@ -55,7 +55,7 @@ extension ENIPParser {
         if reply.header.status != 0 { return "reply status " + ENIPNames.encapsulationStatus(reply.header.status) }
         if let status = reply.cip?.generalStatus { return "reply status " + CIPNames.generalStatus(status) }
         if let identity = reply.identity, case .wire(let name)? = identity["product_name"] {
-            return "the device identified itself as " + String(decoding: name, as: UTF8.self)
+            return "the device identified itself as " + String(wireBytes: name)
         }
         return "reply status success"
     }

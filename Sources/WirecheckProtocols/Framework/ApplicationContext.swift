@@ -70,18 +70,35 @@ public final class ApplicationContext {
                          message: message, severity: severity, details: details))
     }
 
+    /// The level of transaction logging (`--operations`). Alerts, anomalies and the operations
+    /// the baseline observes do not depend on it.
+    public var operationLogging: OperationLogging = .all
+
+    /// True when a transaction with `operation` would be written as an event. Parsers check it
+    /// before they build a record or a sentence, so a run that logs no transactions does not pay
+    /// for them.
+    public func logsTransaction(_ operation: Operation?) -> Bool {
+        operationLogging.includes(operation)
+    }
+
     /// Emits a protocol transaction event (`event_type` = the protocol name) whose body is
-    /// `{"<protocol>": record}`, and passes its operation to the operation observer
-    /// (the baseline, later).
-    public func transaction(protocolName: String, record: JSONObject, operation: Operation?,
-                            packets: [PacketReference], message: String? = nil) {
-        var event = Event(eventType: protocolName, timestamp: timestamp, flow: flow, packets: packets,
-                          message: message, body: [protocolName: .object(record)])
-        if let operation {
-            event.body.set("operation", .object(operation.jsonObject))
+    /// `{"<protocol>": record}` when `operationLogging` includes it, and passes its operation to
+    /// the operation observer (the baseline). The record, packets and message are built only when
+    /// the event is written.
+    public func transaction(protocolName: String, record: @autoclosure () -> JSONObject, operation: Operation?,
+                            packets: @autoclosure () -> [PacketReference], message: @autoclosure () -> String? = nil) {
+        let logs = operationLogging.includes(operation)
+        guard logs || operationObserver != nil else { return }
+        let evidence = packets()
+        if logs {
+            var event = Event(eventType: protocolName, timestamp: timestamp, flow: flow, packets: evidence,
+                              message: message(), body: [protocolName: .object(record())])
+            if let operation {
+                event.body.set("operation", .object(operation.jsonObject))
+            }
+            sink.emit(event)
         }
-        sink.emit(event)
-        operationObserver?(operation, flow, timestamp, packets)
+        operationObserver?(operation, flow, timestamp, evidence)
     }
 
     /// Receives every operation the parsers report, with its flow and time.
@@ -95,5 +112,30 @@ extension Operation {
         if let rangeStart { object.set("range_start", .int(rangeStart)) }
         if let rangeEnd { object.set("range_end", .int(rangeEnd)) }
         return object
+    }
+}
+
+/// The protocol transactions a run writes as events.
+public enum OperationLogging: String, Sendable, CaseIterable {
+    /// One event per request and response pair, poll or unsolicited message.
+    case all
+    /// Only operations that change the process or the device: writes, controls, program and
+    /// file transfers, restarts. Reads, polls and session housekeeping are not written.
+    case changes
+    /// No transaction events; alerts, anomalies and flow records still are.
+    case none
+
+    /// True when a transaction with `operation` is written at this level.
+    public func includes(_ operation: Operation?) -> Bool {
+        switch self {
+        case .all: return true
+        case .none: return false
+        case .changes:
+            guard let operation else { return false }
+            switch operation.operationClass {
+            case .write, .control, .program, .restart: return true
+            case .read, .diagnostic, .session, .other: return false
+            }
+        }
     }
 }

@@ -27,6 +27,11 @@ public final class ApplicationLayer {
         didSet { context.operationObserver = operationObserver }
     }
 
+    /// Which protocol transactions become events (`--operations`).
+    public var operationLogging: OperationLogging = .all {
+        didSet { context.operationLogging = operationLogging }
+    }
+
     private let sink: EventSink
     private let protocols: [ApplicationProtocol.Type]
     private let limits: ApplicationLimits

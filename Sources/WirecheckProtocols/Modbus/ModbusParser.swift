@@ -124,13 +124,18 @@ final class ModbusParser: ApplicationParser {
 
         let summary = decodeRequest(pdu, unitID: unitID, context: context)
         let operation = makeOperation(functionCode: functionCode, unitID: unitID, summary: summary)
-        var record: JSONObject = [
-            "transaction_id": .int(transactionID),
-            "unit_id": .int(unitID),
-            "function_code": .int(functionCode),
-            "function": .string(ModbusFunctionCodes.name(functionCode)),
-        ]
-        record.set("request", .object(summary.fields))
+        // The record waits with the request for its response; a run that does not write this
+        // transaction keeps an empty one.
+        var record = JSONObject()
+        if context.logsTransaction(operation) {
+            record = [
+                "transaction_id": .int(transactionID),
+                "unit_id": .int(unitID),
+                "function_code": .int(functionCode),
+                "function": .string(ModbusFunctionCodes.name(functionCode)),
+            ]
+            record.set("request", .object(summary.fields))
+        }
 
         expireStaleRequests(context: context)
         let outstandingLimit = context.outstandingRequestLimit(default: ModbusParser.maximumOutstandingRequests)
@@ -224,6 +229,11 @@ final class ModbusParser: ApplicationParser {
 
     private func emitTransaction(_ request: PendingRequest, response: JSONObject?, responsePackets: [PacketReference],
                                  context: ApplicationContext) {
+        guard context.logsTransaction(request.operation) else {
+            context.transaction(protocolName: ModbusProtocol.name, record: JSONObject(), operation: request.operation,
+                                packets: request.packets + responsePackets.filter { !request.packets.contains($0) })
+            return
+        }
         var record = request.record
         record.set("response", response.map { .object($0) } ?? .null)
         var packets = request.packets

@@ -76,7 +76,7 @@ struct OPCUANodeID: Hashable {
         let prefix = namespace == 0 ? "" : "ns=\(namespace);"
         switch identifier {
         case .numeric(let value): return prefix + "i=\(value)"
-        case .string(let bytes): return prefix + "s=" + String(decoding: bytes, as: UTF8.self)
+        case .string(let bytes): return prefix + "s=" + String(wireBytes: bytes)
         case .guid(let bytes): return prefix + "g=" + bytes.map { String($0, radix: 16) }.joined()
         case .opaque(let bytes): return prefix + "b=\(bytes.count) bytes"
         }

@@ -308,7 +308,7 @@ public final class OPCUAParser: ApplicationParser {
             if direction == .toServer && openedPolicy.isDeprecated && !deprecatedPolicyAlerted {
                 deprecatedPolicyAlerted = true
                 context.alert(OPCUACatalogue.deprecatedSecurityPolicy,
-                              message: "\(sender(direction, context)) opened an OPC UA secure channel to \(endpointText(direction, context)) with deprecated security policy \(String(decoding: uriBytes, as: UTF8.self)).",
+                              message: "\(sender(direction, context)) opened an OPC UA secure channel to \(endpointText(direction, context)) with deprecated security policy \(String(wireBytes: uriBytes)).",
                               details: ["security_policy_uri": .wire(uriBytes)])
             }
             return
@@ -447,7 +447,7 @@ public final class OPCUAParser: ApplicationParser {
 
         if policy == OPCUASecurityPolicy.none && !securityNoneAlerted && !OPCUAParser.discoveryServices.contains(typeID) {
             securityNoneAlerted = true
-            let policyText = policyURI.map { String(decoding: $0, as: UTF8.self) } ?? "None"
+            let policyText = policyURI.map { String(wireBytes: $0) } ?? "None"
             context.alert(OPCUACatalogue.securityModeNone,
                           message: "\(from) sent an OPC UA \(service.name) to \(endpoint) over a secure channel with security policy \(policyText), so it is neither signed nor encrypted.",
                           packets: message.packets, details: ["security_policy_uri": .string(policyText)])
@@ -506,7 +506,7 @@ public final class OPCUAParser: ApplicationParser {
             }
         }
         var sentence = "\(sender(direction, context)) sent an OPC UA \(subject)"
-        if message.type == .hello, let url = endpointURL { sentence += " for \(String(decoding: url, as: UTF8.self))" }
+        if message.type == .hello, let url = endpointURL { sentence += " for \(String(wireBytes: url))" }
         if message.type.isSecureConversation && message.requestID != 0 { sentence += " (request id \(message.requestID))" }
         sentence += " to \(receiver(direction, context))"
         if case .string(let status)? = record["status"] { sentence += " with status \(status)" }
@@ -539,7 +539,7 @@ public final class OPCUAParser: ApplicationParser {
     /// Names the server a client message goes to: the Hello's endpoint URL, or the receiver's
     /// address and port when the Hello was not seen.
     private func endpointText(_ clientDirection: StreamDirection, _ context: ApplicationContext) -> String {
-        if let url = endpointURL, !url.isEmpty { return String(decoding: url, as: UTF8.self) }
+        if let url = endpointURL, !url.isEmpty { return String(wireBytes: url) }
         let port = clientDirection == .toServer ? context.flow.destPort : context.flow.srcPort
         return "\(receiver(clientDirection, context)):\(port)"
     }

@@ -16,7 +16,7 @@ enum S7Bytes {
 
     static func ascii(_ bytes: UnsafeRawBufferPointer, _ offset: Int, _ length: Int) -> String? {
         guard offset >= 0, length >= 0, offset <= bytes.count - length else { return nil }
-        return String(decoding: bytes[offset ..< offset + length], as: UTF8.self)
+        return String(wireBytes: bytes[offset ..< offset + length])
     }
 
     /// The exact bytes of a name field, for the record: `ascii` replaces invalid UTF-8 with

@@ -43,7 +43,7 @@ extension TLSParser {
 
     func checkCertificate(_ certificate: TLSCertificateInfo, context: ApplicationContext) {
         let now = context.timestamp.seconds
-        let subject = String(decoding: certificate.subject, as: UTF8.self)
+        let subject = String(wireBytes: certificate.subject)
         let base: JSONObject = ["subject": .wire(certificate.subject), "fingerprint": .string(certificate.fingerprint)]
 
         if certificate.notAfter < now {
@@ -87,7 +87,7 @@ extension TLSParser {
         if let serverName = clientHello?.serverName, !serverName.isEmpty, !certificate.matches(hostName: serverName) {
             let names = certificate.dnsNames.isEmpty ? (certificate.commonName.map { [$0] } ?? []) : certificate.dnsNames
             raise(TLSCatalogue.sniMismatch,
-                  message: "\(context.flow.srcIP) asked \(serverText(context)) for \(String(decoding: serverName, as: UTF8.self)), but the certificate names \(names.isEmpty ? "no host" : names.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")).",
+                  message: "\(context.flow.srcIP) asked \(serverText(context)) for \(String(wireBytes: serverName)), but the certificate names \(names.isEmpty ? "no host" : names.map { String(wireBytes: $0) }.joined(separator: ", ")).",
                   details: merged(base, ["sni": .wire(serverName), "certificate_names": .array(names.map { .wire($0) })]),
                   context: context)
         }
@@ -101,7 +101,7 @@ extension TLSParser {
     }
 
     func reportHandshakeIncomplete(context: ApplicationContext) {
-        let sni = clientHello?.serverName.map { " for \(String(decoding: $0, as: UTF8.self))" } ?? ""
+        let sni = clientHello?.serverName.map { " for \(String(wireBytes: $0))" } ?? ""
         raise(TLSCatalogue.handshakeIncomplete,
               message: "\(context.flow.srcIP) sent a TLS ClientHello\(sni) to \(serverText(context)), and the flow ended without a ServerHello.",
               details: JSONObject(), context: context)
@@ -251,10 +251,10 @@ extension TLSParser {
         } else {
             text += "started a TLS handshake with \(serverText(context))"
         }
-        if let serverName = clientHello?.serverName { text += " for \(String(decoding: serverName, as: UTF8.self))" }
+        if let serverName = clientHello?.serverName { text += " for \(String(wireBytes: serverName))" }
         if let hello = serverHello { text += " using \(TLSNames.cipherSuite(hello.cipherSuite))" }
         if let leaf = leafCertificate {
-            text += "; the server presented \"\(String(decoding: leaf.subject, as: UTF8.self))\" issued by \"\(String(decoding: leaf.issuer, as: UTF8.self))\""
+            text += "; the server presented \"\(String(wireBytes: leaf.subject))\" issued by \"\(String(wireBytes: leaf.issuer))\""
         } else if serverHello?.isTLS13 == true {
             text += "; the certificate is encrypted (TLS 1.3)"
         } else if serverHello == nil && sslv2ServerHello == nil {

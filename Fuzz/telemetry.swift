@@ -1,0 +1,35 @@
+// libFuzzer target: HostTelemetry.load on the input written to a temporary file, so format
+// detection and every reader behind it (Sysmon .evtx through libevtx, event XML, the JSON
+// shippers, auditd logs, gzip-compressed files) see it as a telemetry file on disk.
+#if canImport(Glibc)
+import Glibc
+#endif
+import WirecheckCore
+import WirecheckHosts
+
+/// One file per fuzzer process, rewritten for every input and removed when the process exits
+/// normally. A crashed run leaves its file behind.
+let telemetryPath: String = {
+    atexit { unlink(telemetryPath) }
+    return "/tmp/wirecheck-fuzz-telemetry-\(getpid()).log"
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
+    guard let file = fopen(telemetryPath, "wb") else {
+        fatalError("Creating the telemetry file \(telemetryPath) failed with errno \(errno); check that /tmp is writable.")
+    }
+    let written = fwrite(start, 1, count, file)
+    fclose(file)
+    guard written == count else {
+        fatalError("Writing \(telemetryPath) failed after \(written) of \(count) bytes; check the free space in /tmp.")
+    }
+
+    let load = HostTelemetry.load(paths: [telemetryPath])
+    // Touch every record the readers produced, as the engine does when it joins them to flows.
+    var fields = 0
+    for process in load.processes { fields &+= (process.commandLine?.utf8.count ?? 0) &+ (process.pid ?? 0) }
+    for connection in load.connections { fields &+= Int(connection.remotePort) &+ (connection.executable?.utf8.count ?? 0) }
+    for summary in load.files { fields &+= summary.error?.utf8.count ?? 0 }
+    return fields == Int.min ? 1 : 0
+}
