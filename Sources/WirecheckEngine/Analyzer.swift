@@ -56,6 +56,10 @@ public final class Analyzer {
     let anomalyLimiter: AnomalyRateLimiter
 
     private var decoded = DecodedPacket()
+    /// Set when the analyzer is one worker of a `ParallelAnalyzer`. The dispatcher then sends the
+    /// housekeeping ticks, and the merge runs the checksum-offload filter, the anomaly rate
+    /// limiter and the scan detector on what this handoff passes on.
+    let workerHandoff: WorkerHandoff?
     private var nextHousekeeping: Timestamp?
     private var lastTimestamp: Timestamp?
     private let housekeepingStep: Int64
@@ -68,7 +72,15 @@ public final class Analyzer {
     /// Packets whose timestamp is earlier than the packet before them.
     public private(set) var timestampsBackwards: UInt64 = 0
 
-    public init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable, outputs: [EventSink]) {
+    public convenience init(options: AnalysisOptions = AnalysisOptions(), sources: CaptureSourceTable,
+                            outputs: [EventSink]) {
+        self.init(options: options, sources: sources, outputs: outputs, workerHandoff: nil)
+    }
+
+    /// Creates an analyzer; with `workerHandoff` it is one worker of a `ParallelAnalyzer`, which
+    /// receives the decoder's anomalies and the decoded packets for the stages it shares.
+    init(options: AnalysisOptions, sources: CaptureSourceTable, outputs: [EventSink], workerHandoff: WorkerHandoff?) {
+        self.workerHandoff = workerHandoff
         self.sources = sources
         router = EventRouter(outputs: outputs)
         switch options.baseline {
@@ -81,11 +93,12 @@ public final class Analyzer {
         router.baselineStage = baselineStage
         anomalyLimiter = AnomalyRateLimiter(downstream: router, perWindow: options.anomaliesPerSourcePerMinute)
         checksumFilter = ChecksumOffloadFilter(downstream: anomalyLimiter)
-        decoder = PacketDecoder(sink: checksumFilter, limits: options.fragmentLimits,
+        decoder = PacketDecoder(sink: workerHandoff?.decoderEvents ?? checksumFilter, limits: options.fragmentLimits,
                                 verifyChecksums: options.verifyChecksums)
         applicationLayer = ApplicationLayer(sink: router, limits: options.application)
         applicationLayer.operationLogging = options.operationLogging
         payloadRouter = PayloadRouter(applicationLayer: applicationLayer, talkers: talkers, baseline: baselineStage)
+        payloadRouter.workerHandoff = workerHandoff
         if let stage = baselineStage {
             applicationLayer.operationObserver = { operation, flow, timestamp, packets in
                 guard let operation else { return }
@@ -118,7 +131,7 @@ public final class Analyzer {
         if firstTimestamp == nil { firstTimestamp = packet.timestamp }
         if let last = lastTimestamp, packet.timestamp < last { timestampsBackwards += 1 }
         lastTimestamp = packet.timestamp
-        housekeep(now: packet.timestamp)
+        if workerHandoff == nil { housekeep(now: packet.timestamp) }
         flowTable.noteSourceStart(packet.reference.source, at: packet.timestamp)
 
         guard decoder.decode(packet, into: &decoded) else {
@@ -130,9 +143,13 @@ public final class Analyzer {
             arpMonitor.observe(decoded)
             return
         }
-        if checksumFilter.hasPendingHosts { checksumFilter.packetDecoded(from: decoded.sourceIP) }
+        if let handoff = workerHandoff {
+            handoff.observe(decoded)
+        } else if checksumFilter.hasPendingHosts {
+            checksumFilter.packetDecoded(from: decoded.sourceIP)
+        }
         guard decoded.hasTransport else { return }
-        scanDetector.observe(decoded)
+        if workerHandoff == nil { scanDetector.observe(decoded) }
         let payload = decoder.payload(of: decoded, packet: packet)
         _ = flowTable.process(decoded, payload: payload)
     }
@@ -146,19 +163,33 @@ public final class Analyzer {
         }
         guard now >= next else { return }
         nextHousekeeping = Timestamp(nanoseconds: now.nanoseconds + housekeepingStep)
+        expireIdleState(now: now)
+    }
+
+    /// Expires idle flows, fragments and detector state at `now`, without checking the schedule.
+    func expireIdleState(now: Timestamp) {
         flowTable.expire(now: now)
         decoder.expireFragments(now: now)
-        scanDetector.expire(now: now)
+        if let handoff = workerHandoff {
+            handoff.expire(now: now)
+        } else {
+            scanDetector.expire(now: now)
+        }
         baselineStage?.expire(now: now)
     }
 
     /// Ends every open flow and reports what is still pending. Call once, after the last packet.
     public func finish() {
-        let end = lastTimestamp ?? Timestamp.zero
+        finish(at: lastTimestamp ?? Timestamp.zero)
+    }
+
+    /// Ends every open flow at `end`, the time of the run's last packet, which a worker of a
+    /// `ParallelAnalyzer` may not have seen itself.
+    func finish(at end: Timestamp) {
         checksumFilter.finish()
         anomalyLimiter.finish()
         flowTable.finish(at: end)
-        scanDetector.finish(at: end)
+        if workerHandoff == nil { scanDetector.finish(at: end) }
         baselineStage?.finish(at: end)
     }
 
@@ -205,26 +236,39 @@ public final class Analyzer {
         summary.payloadBytes = payloadRouter.payloadBytes
         summary.streamGaps = payloadRouter.streamGaps
         summary.streamGapBytes = payloadRouter.streamGapBytes
-        if undecodedPackets > 0 {
-            summary.skipped.append(("packets whose link or network layer could not be decoded", undecodedPackets))
-        }
-        if timestampsBackwards > 0 {
-            summary.skipped.append(("packets with a timestamp earlier than the packet before (analysed anyway)", timestampsBackwards))
-        }
-        for (host, count) in checksumFilter.suppressedByHost.sorted(by: { $0.key < $1.key }) {
-            summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
-        }
         if let enricher = router.hostEnricher {
             summary.hostTelemetry = HostTelemetryReport.lines(enricher: enricher, captureStart: firstTimestamp,
                                                                captureEnd: lastTimestamp)
         }
-        for (reason, count) in decoder.statistics.skippedReasons {
+        Analyzer.appendSkipped(to: &summary, undecoded: undecodedPackets, backwards: timestampsBackwards,
+                               checksumSuppressed: checksumFilter.suppressedByHost,
+                               decoderSkipped: decoder.statistics.skippedReasons,
+                               anomaliesHeld: anomalyLimiter.heldByName, perWindow: anomalyLimiter.perWindow)
+        summary.limitOverruns = limitOverruns()
+    }
+}
+
+extension Analyzer {
+    /// Appends the summary's lines for packets and events that were not analysed or not written.
+    /// A `ParallelAnalyzer` passes the counts added over its workers.
+    static func appendSkipped(to summary: inout RunSummary, undecoded: UInt64, backwards: UInt64,
+                              checksumSuppressed: [IPAddress: UInt64], decoderSkipped: [(String, UInt64)],
+                              anomaliesHeld: [String: UInt64], perWindow: Int) {
+        if undecoded > 0 {
+            summary.skipped.append(("packets whose link or network layer could not be decoded", undecoded))
+        }
+        if backwards > 0 {
+            summary.skipped.append(("packets with a timestamp earlier than the packet before (analysed anyway)", backwards))
+        }
+        for (host, count) in checksumSuppressed.sorted(by: { $0.key < $1.key }) {
+            summary.skipped.append(("checksum anomalies not reported for \(host), whose packets mostly carry bad checksums (checksum offload on the capturing host; --no-checksums skips the check)", count))
+        }
+        for (reason, count) in decoderSkipped {
             summary.skipped.append((reason, count))
         }
-        for (name, count) in anomalyLimiter.heldByName.sorted(by: { $0.key < $1.key }) {
-            summary.skipped.append(("\(name) anomalies not written past \(anomalyLimiter.perWindow) per source per minute (one event with the repeat count is written instead; --anomaly-repeats changes the limit)", count))
+        for (name, count) in anomaliesHeld.sorted(by: { $0.key < $1.key }) {
+            summary.skipped.append(("\(name) anomalies not written past \(perWindow) per source per minute (one event with the repeat count is written instead; --anomaly-repeats changes the limit)", count))
         }
-        summary.limitOverruns = limitOverruns()
     }
 }
 
@@ -241,6 +285,8 @@ final class PayloadRouter: FlowPayloadConsumer {
     private(set) var streamGapBytes: UInt64 = 0
 
     let baseline: BaselineStage?
+    /// Set on a worker of a `ParallelAnalyzer`, whose merge orders the flows ended by `finish`.
+    weak var workerHandoff: WorkerHandoff?
 
     init(applicationLayer: ApplicationLayer, talkers: TalkerTable, baseline: BaselineStage?) {
         self.applicationLayer = applicationLayer
@@ -263,6 +309,7 @@ final class PayloadRouter: FlowPayloadConsumer {
     }
 
     func flowEnded(_ flow: Flow, timestamp: Timestamp) {
+        workerHandoff?.flowEnding(lastActivity: flow.lastSeen)
         applicationLayer.flowEnded(flow, timestamp: timestamp)
         if let appProto = flow.appProto { flowsByAppProto[appProto, default: 0] += 1 }
         payloadBytes += flow.payloadBytesToServer + flow.payloadBytesToClient

@@ -11,21 +11,33 @@ extension Analyzer {
     /// Builds the run's counters: the `stats` member of the stats event, which the store also keeps.
     public func statisticsObject(summary: RunSummary) -> JSONObject {
         let flowStatistics = flowTable.statistics
+        return Analyzer.statisticsObject(
+            summary: summary, flowsCreated: flowStatistics.flowsCreated, flowsEvicted: flowStatistics.flowsEvicted,
+            midstreamPickups: flowStatistics.midstreamPickups, flowsByProtocol: flowStatistics.flowsByProtocol,
+            backwards: timestampsBackwards, undecoded: undecodedPackets, tally: tally, limitCounts: limitOverruns(),
+            anomaliesHeld: anomalyLimiter.heldByName)
+    }
+
+    /// Builds the `stats` member from counts that a `ParallelAnalyzer` adds over its workers.
+    static func statisticsObject(summary: RunSummary, flowsCreated: UInt64, flowsEvicted: UInt64,
+                                 midstreamPickups: UInt64, flowsByProtocol: [String: UInt64], backwards: UInt64,
+                                 undecoded: UInt64, tally: EventTally, limitCounts: [(String, UInt64)],
+                                 anomaliesHeld: [String: UInt64]) -> JSONObject {
         var capture: JSONObject = ["packets": .int(summary.packets), "bytes": .int(summary.bytes)]
         if let drops = summary.kernelDrops {
             capture.set("kernel_drops", .int(drops))
             capture.set("kernel_packets", .int(summary.packets + drops))
         }
-        capture.set("timestamps_backwards", .int(timestampsBackwards))
-        capture.set("undecoded", .int(undecodedPackets))
+        capture.set("timestamps_backwards", .int(backwards))
+        capture.set("undecoded", .int(undecoded))
         capture.set("stream_gaps", .int(summary.streamGaps))
         capture.set("stream_gap_bytes", .int(summary.streamGapBytes))
         var flows: JSONObject = [
-            "created": .int(flowStatistics.flowsCreated),
-            "evicted": .int(flowStatistics.flowsEvicted),
-            "midstream_pickups": .int(flowStatistics.midstreamPickups),
+            "created": .int(flowsCreated),
+            "evicted": .int(flowsEvicted),
+            "midstream_pickups": .int(midstreamPickups),
         ]
-        for (name, count) in flowStatistics.flowsByProtocol.sorted(by: { $0.key < $1.key }) {
+        for (name, count) in flowsByProtocol.sorted(by: { $0.key < $1.key }) {
             flows.set(name.lowercased(), .int(count))
         }
         let encrypted: JSONObject = [
@@ -47,11 +59,11 @@ extension Analyzer {
         }
         // Each named limit and how often it was reached; 0 means the run stayed within it.
         var limits = JSONObject()
-        for (name, count) in limitOverruns() {
+        for (name, count) in limitCounts {
             limits.set(name, .int(count))
         }
         var heldAnomalies = JSONObject()
-        for (name, count) in anomalyLimiter.heldByName.sorted(by: { $0.key < $1.key }) {
+        for (name, count) in anomaliesHeld.sorted(by: { $0.key < $1.key }) {
             heldAnomalies.set(name, .int(count))
         }
         var skipped = JSONObject()

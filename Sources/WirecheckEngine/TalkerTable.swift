@@ -30,6 +30,23 @@ final class TalkerTable {
         }
     }
 
+    /// Adds another table's hosts to this one, summing the counts of an address both contain.
+    func merge(_ other: TalkerTable) {
+        untrackedFlows += other.untrackedFlows
+        for (address, talker) in other.hosts {
+            if var existing = hosts[address] {
+                existing.bytes += talker.bytes
+                existing.packets += talker.packets
+                existing.flows += talker.flows
+                hosts[address] = existing
+            } else if hosts.count < TalkerTable.maxHosts {
+                hosts[address] = talker
+            } else {
+                untrackedFlows += talker.flows
+            }
+        }
+    }
+
     func top(_ count: Int) -> [RunSummary.Talker] {
         Array(hosts.values.sorted { $0.bytes != $1.bytes ? $0.bytes > $1.bytes : $0.address < $1.address }.prefix(count))
     }

@@ -89,6 +89,18 @@ public final class EveWriter: EventSink {
         if buffer.count >= flushThreshold { flush() }
     }
 
+    /// Writes EVE lines that another thread already serialised (each ending in a newline), as
+    /// `emit` would have written the `count` events they contain.
+    public func writeSerialized(_ lines: UnsafeRawBufferPointer, count: Int) {
+        guard failure == nil else {
+            eventsLost += UInt64(count)
+            return
+        }
+        buffer.append(contentsOf: lines)
+        eventsWritten += UInt64(count)
+        if buffer.count >= flushThreshold { flush() }
+    }
+
     /// Writes everything buffered. After a failure the buffered lines are counted as lost.
     public func flush() {
         guard !buffer.isEmpty, failure == nil else { return }

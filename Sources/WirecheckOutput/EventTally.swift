@@ -39,6 +39,22 @@ public final class EventTally: EventSink {
         }
     }
 
+    /// Adds another tally's counts to this one (the tallies of the workers of one run).
+    public func add(_ other: EventTally) {
+        for (type, count) in other.byEventType { byEventType[type, default: 0] += count }
+        for (name, count) in other.anomalies { anomalies[name, default: 0] += count }
+        suppressed += other.suppressed
+        for (rule, count) in other.alerts {
+            if var existing = alerts[rule] {
+                existing.count += count.count
+                existing.severity = min(existing.severity, count.severity)
+                alerts[rule] = existing
+            } else {
+                alerts[rule] = count
+            }
+        }
+    }
+
     public var anomalyTotal: UInt64 { anomalies.values.reduce(0, +) }
     public var alertTotal: UInt64 { alerts.values.reduce(0) { $0 + $1.count } }
 }

@@ -55,6 +55,8 @@ struct AnalyzeCommand {
       --store, --store=PATH   also keep every finding in the SQLite store PATH (default
                               wirecheck.db in the working directory); runs accumulate
       --report FILE           write a self-contained HTML report of this run to FILE
+      --workers N             analyse on N threads (1 to 64, default 1); flows are split by
+                              IP address pair and the EVE output keeps the input order
       --quiet                 do not print the summary
       -h, --help              show this help
 
@@ -79,6 +81,8 @@ struct AnalyzeCommand {
     var eveAppend = false
     /// The user a live capture run as root switches to after opening its inputs and outputs.
     var privilegeUser: String?
+    /// Analysis threads (`--workers`); 1 runs the single-threaded `Analyzer`.
+    var workers = 1
 
     init(arguments: [String]) throws {
         var cursor = ArgumentCursor(arguments)
@@ -121,6 +125,7 @@ struct AnalyzeCommand {
                     throw UsageError("invalid duration '\(text)' for --learn-first: use seconds or a number with s, m, h or d (600, 10m, 2h)")
                 }
                 learnFirst = seconds
+            case "--workers": workers = try cursor.integer(for: option, range: 1...ParallelAnalyzer.maxWorkers)
             case "--quiet", "-q": quiet = true
             case "-h", "--help": throw HelpRequested(text: AnalyzeCommand.usage)
             default: throw UsageError("unknown option '\(option)' for analyze; run 'wirecheck analyze --help' for the list")
@@ -141,6 +146,13 @@ struct AnalyzeCommand {
         }
         if let privilegeUser {
             _ = try PrivilegeDrop.lookUp(privilegeUser)
+        }
+        if workers > 1 {
+            let combined = [("--host-events", !hostEventPaths.isEmpty), ("--baseline", baselinePath != nil),
+                            ("--learn-first", learnFirst != nil)]
+            for (option, given) in combined where given {
+                throw UsageError("--workers \(workers) cannot be combined with \(option), whose per-run state would be split between workers; use --workers 1")
+            }
         }
         if interface == nil && captures.isEmpty {
             throw UsageError("no capture given: name one or more pcap or pcapng files, '-' for standard input, or -i INTERFACE")
@@ -252,7 +264,17 @@ struct AnalyzeCommand {
             }
         }
 
-        let analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
+        let analyzer: PacketAnalyzer
+        if workers > 1 {
+            // `wirecheck learn` sets the baseline after parsing, so this is checked again here.
+            if let option = ParallelAnalyzer.unsupportedOption(options) {
+                printError("--workers \(workers) cannot be combined with \(option), whose per-run state would be split between workers; use --workers 1")
+                return 2
+            }
+            analyzer = ParallelAnalyzer(workerCount: workers, options: options, sources: sources, outputs: outputs)
+        } else {
+            analyzer = Analyzer(options: options, sources: sources, outputs: outputs)
+        }
         let progress = isatty(STDERR_FILENO) == 1 && interface == nil && !quiet
             ? ProgressReporter(totalBytes: input.progress.totalBytes > 0 ? input.progress.totalBytes : nil) : nil
         var packetsSinceProgress = 0
@@ -290,13 +312,14 @@ struct AnalyzeCommand {
                 if packetsSinceProgress >= 4096 {
                     packetsSinceProgress = 0
                     progress.update(bytesRead: input.progress.bytesRead, packets: Int64(analyzer.packets),
-                                    alerts: Int64(analyzer.tally.alertTotal))
+                                    alerts: Int64(analyzer.alertsWritten))
                 }
             }
             if isLive {
                 let now = time(nil)
                 if now != lastFlush {
                     lastFlush = now
+                    analyzer.forwardPendingEvents()
                     eveWriter?.flush()
                     try? store?.flush()
                     if let liveDuration, Double(now - wallStart) >= liveDuration { input.stop() }
@@ -307,6 +330,7 @@ struct AnalyzeCommand {
             stopIfOutputFailed()
             if let liveDuration, Double(time(nil) - wallStart) >= liveDuration { input.stop() }
             if isLive {
+                analyzer.forwardPendingEvents()
                 eveWriter?.flush()
                 try? store?.flush()
             }
