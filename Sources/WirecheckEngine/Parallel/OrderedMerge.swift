@@ -162,12 +162,20 @@ final class OrderedMerge {
     /// of one key and phase (flows that one expiry ended in several workers) go in timestamp
     /// order, as a single flow table mostly ends them oldest first. Handed-over decoder items
     /// count as earliest, because a single analyzer handles them before the flow table's expiry.
+    /// The scan detector's expiry counts as latest, because `Analyzer.housekeep` expires the
+    /// flows of every host pair before it sweeps the scan detector, whose alerts come out there.
     static func precedes(_ item: OutputItem, _ other: OutputItem) -> Bool {
         if item.key != other.key { return item.key < other.key }
         if item.phase != other.phase { return item.phase < other.phase }
-        let itemTime = item.kind == .event ? item.timestamp : .zero
-        let otherTime = other.kind == .event ? other.timestamp : .zero
-        return itemTime < otherTime
+        return orderTime(item) < orderTime(other)
+    }
+
+    private static func orderTime(_ item: OutputItem) -> Timestamp {
+        switch item.kind {
+        case .event: return item.timestamp
+        case .scanExpiry: return Timestamp(nanoseconds: .max)
+        default: return .zero
+        }
     }
 
     /// Returns the next unreleased item of a worker, recycling batches it has finished reading.
