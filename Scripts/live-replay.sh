@@ -8,7 +8,7 @@
 # tcpreplay sends from the tx namespace, and wirecheck captures in the rx namespace. A trap
 # removes both namespaces on exit, error or Ctrl-C. No host interface or route is touched.
 #
-# Usage: sudo Scripts/live-replay.sh [OPTIONS]
+# Usage: sudo Scripts/live-replay.sh [OPTIONS] [-- ANALYZE-OPTIONS...]
 #   --capture FILE      replay FILE instead of a generated mix
 #   --packets N         packets in the generated mix (default 1000000)
 #   --flows F           sessions open at once in the generated mix (default 10000)
@@ -16,15 +16,19 @@
 #   --mbps N            replay at N megabits per second
 #   --topspeed          replay as fast as tcpreplay can send (the default)
 #   --original          replay with the capture's own packet timing
-#   --sweep             replay at 10k, 25k, 50k, 100k and 200k packets per second, then at top
-#                       speed, and print one line per rate; without --no-compare, the live run
-#                       is compared with the file run at every rate
+#   --sweep             replay at each rate of --rates, then at top speed, and print one line
+#                       per rate; without --no-compare, every live run is compared with the
+#                       file run
+#   --rates LIST        packets per second for --sweep, separated by spaces
+#                       (default "10000 25000 50000 100000 200000")
 #   --operations LEVEL  --operations for wirecheck analyze: none (default), changes or all
 #   --buffer-size MIB   --buffer-size for wirecheck analyze (default: wirecheck's own default)
 #   --no-compare        skip the comparison with `wirecheck analyze FILE`
 #   --bin DIR           folder with wirecheck and wirecheck-synth (default .build/release)
 #   --work DIR          folder for the mix, EVE files and summaries (default .build/live-replay)
 #   -h, --help          show this help
+#   -- ANALYZE-OPTIONS  further options for both wirecheck analyze runs, live and file (for
+#                       example -- --midstream-grace 100)
 #
 # Needs root (for namespaces and raw sockets), `ip` from iproute2 and tcpreplay.
 #
@@ -34,8 +38,11 @@
 # dropped; the veth pair drops them when the receiving CPU's backlog is full), and the CPU
 # seconds (user + system) of the whole wirecheck run.
 #
-# The comparison counts alert rules and anomaly names in both EVE files. Timestamps are not
-# compared, because a live packet carries its arrival time instead of the time in the file.
+# The comparison counts alert rules and anomaly names in both EVE files. An anomaly event that
+# stands for held-back repeats (`"repeats": N`) counts N times, because the repeat limit is per
+# minute of packet time and a slower replay spreads the same packets over more minutes.
+# Timestamps are not compared, because a live packet carries its arrival time instead of the
+# time in the file.
 set -euo pipefail
 
 usage() {
@@ -54,6 +61,8 @@ flows=10000
 rate_mode=topspeed
 rate_value=
 sweep=0
+sweep_rates="10000 25000 50000 100000 200000"
+extra_options=()
 operations=none
 buffer_size=
 compare=1
@@ -70,18 +79,21 @@ while [ $# -gt 0 ]; do
         --topspeed) rate_mode=topspeed; rate_value= ;;
         --original) rate_mode=original; rate_value= ;;
         --sweep) sweep=1 ;;
+        --rates) sweep_rates="${2:?--rates needs a list of packets per second}"; shift ;;
         --operations) operations="${2:?--operations needs none, changes or all}"; shift ;;
         --buffer-size) buffer_size="${2:?--buffer-size needs a number of MiB}"; shift ;;
         --no-compare) compare=0 ;;
         --bin) bin="${2:?--bin needs a folder}"; shift ;;
         --work) work="${2:?--work needs a folder}"; shift ;;
         -h|--help) usage; exit 0 ;;
+        --) shift; extra_options=("$@"); break ;;
         *) fail "unknown argument '$1'; run Scripts/live-replay.sh --help for the options" 2 ;;
     esac
     shift
 done
 
-for number in "$packets" "$flows" ${rate_value:+"$rate_value"} ${buffer_size:+"$buffer_size"}; do
+# shellcheck disable=SC2086 # the rates are split on spaces on purpose
+for number in "$packets" "$flows" ${rate_value:+"$rate_value"} ${buffer_size:+"$buffer_size"} $sweep_rates; do
     [[ "$number" =~ ^[0-9]+$ ]] && [ "$number" -gt 0 ] || fail "invalid number '$number': expected a whole number above 0" 2
 done
 case "$operations" in none|changes|all) ;; *) fail "invalid value '$operations' for --operations: expected none, changes or all" 2 ;; esac
@@ -165,6 +177,7 @@ replay_once() {
     local base="$work/live-$label"
     local analyze_options=(--eve "$base.json" --operations "$operations")
     if [ -n "$buffer_size" ]; then analyze_options+=(--buffer-size "$buffer_size"); fi
+    analyze_options+=("${extra_options[@]}")
 
     # GNU time reports the CPU time of the whole run, including the flush after SIGINT.
     rm -f "$base.json" "$base.summary" "$base.err" "$base.cpu"
@@ -210,21 +223,22 @@ replay_once() {
 
 # --- live versus file ---------------------------------------------------------------------
 
-file_eve="$work/file-$operations.json"
+file_eve="$work/file.json"
 
-# Analyses the capture file once, for the comparison.
+# Analyses the capture file once per invocation, with the same options as the live runs.
 analyze_file() {
-    if [ ! -s "$file_eve" ] || [ "$file_eve" -ot "$capture" ] || [ "$file_eve" -ot "$bin/wirecheck" ]; then
-        echo "== analysing $capture from the file" >&2
-        "$bin/wirecheck" analyze --eve "$file_eve" --operations "$operations" "$capture" >"$work/file-$operations.summary"
-    fi
+    echo "== analysing $capture from the file" >&2
+    "$bin/wirecheck" analyze --eve "$file_eve" --operations "$operations" "${extra_options[@]}" "$capture" \
+        >"$work/file.summary"
 }
 
-# Prints "count kind name" per alert rule and anomaly name in an EVE file, sorted by name.
+# Prints "kind name count" per alert rule and anomaly name in an EVE file, sorted by name. An
+# event with "repeats": N counts N times.
 count_findings() {
-    jq -r 'if .event_type == "alert" then "alert " + .alert.metadata.wirecheck_rule[0]
-           elif .event_type == "anomaly" then "anomaly " + .anomaly.event
-           else empty end' "$1" | sort | uniq -c | awk '{ print $2, $3, $1 }'
+    jq -r 'if .event_type == "alert" then "alert " + .alert.metadata.wirecheck_rule[0] + " " + ((.alert.repeats // 1) | tostring)
+           elif .event_type == "anomaly" then "anomaly " + .anomaly.event + " " + ((.anomaly.repeats // 1) | tostring)
+           else empty end' "$1" \
+        | awk '{ count[$1 " " $2] += $3 } END { for (key in count) print key, count[key] }' | sort
 }
 
 compare_with_file() {
@@ -247,10 +261,10 @@ if [ "$compare" = 1 ]; then
 fi
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'); uptime:$(uptime | sed 's/.*load average/ load average/')"
-echo "== capture $capture ($(stat -c %s "$capture") bytes); wirecheck --operations $operations${buffer_size:+ --buffer-size $buffer_size}"
+echo "== capture $capture ($(stat -c %s "$capture") bytes); wirecheck --operations $operations${buffer_size:+ --buffer-size $buffer_size} ${extra_options[*]}"
 printf '%-16s %-22s %10s %10s %8s %8s %8s\n' requested achieved sent analysed dropped lost cpu_s
 if [ "$sweep" = 1 ]; then
-    for pps in 10000 25000 50000 100000 200000; do
+    for pps in $sweep_rates; do
         replay_once pps "$pps"
     done
     replay_once topspeed ""
