@@ -34,9 +34,10 @@
 #
 # Columns of the result lines: requested rate, rate tcpreplay achieved (packets per second and
 # Mbps), packets tcpreplay sent, packets wirecheck analysed, packets libpcap reports dropped by
-# the kernel or interface, packets lost before the capture socket (sent minus analysed minus
-# dropped; the veth pair drops them when the receiving CPU's backlog is full), and the CPU
-# seconds (user + system) of the whole wirecheck run.
+# the kernel or interface, packets otherwise missing (sent minus analysed minus dropped, for
+# example lost on the veth pair), and the CPU seconds (user + system) of the whole wirecheck
+# run. After the replay the script waits until wirecheck is idle before it sends SIGINT, so
+# packets still in the kernel buffer are analysed, not missing.
 #
 # The comparison counts alert rules and anomaly names in both EVE files. An anomaly event that
 # stands for held-back repeats (`"repeats": N`) counts N times, because the repeat limit is per
@@ -163,6 +164,34 @@ tcpreplay_rate() {
          END { gsub(",", "", mbps); gsub(",", "", pps); printf "%s %s\n", pps, mbps }' "$1"
 }
 
+# Prints the CPU time (user + system) of process $1 in clock ticks. The process name
+# (wirecheck) has no spaces, so the fields of /proc/PID/stat split as numbered.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# Maximum seconds to wait for wirecheck to catch up after the replay: a run far behind the
+# replay is reported with the packets it read by then.
+drain_timeout_seconds=300
+
+# Waits until process $1 is idle: at most 2 clock ticks (20 ms at the usual 100 Hz) of CPU time
+# in half a second, which the once-a-second housekeeping of an idle run stays under.
+wait_until_idle() {
+    local pid=$1 previous current rounds=0
+    sleep 1
+    previous=$(cpu_ticks "$pid")
+    while [ "$rounds" -lt $((drain_timeout_seconds * 2)) ]; do
+        sleep 0.5
+        current=$(cpu_ticks "$pid")
+        if [ $((current - previous)) -le 2 ]; then
+            return 0
+        fi
+        previous=$current
+        rounds=$((rounds + 1))
+    done
+    echo "live-replay.sh: wirecheck was still busy $drain_timeout_seconds s after the replay; stopping it anyway" >&2
+}
+
 # Replays the capture once at the rate given by $1 (pps, mbps, topspeed or original) and $2,
 # and prints one result line. Files go to $work/live-LABEL.*.
 replay_once() {
@@ -200,21 +229,22 @@ replay_once() {
 
     ip netns exec "$tx_namespace" tcpreplay --intf1="$tx_interface" "$rate_option" "$capture" >"$base.tcpreplay" 2>&1 \
         || { cat "$base.tcpreplay" >&2; fail "tcpreplay failed on $tx_interface; its output is above"; }
-    # Lets wirecheck read what is still in the kernel buffer before it stops.
-    sleep 2
+    # wirecheck stops at SIGINT without reading what the kernel buffer still holds, so it is
+    # sent only once wirecheck has caught up.
+    wait_until_idle "$wirecheck_pid"
     kill -INT "$wirecheck_pid"
     wait "$time_pid" || fail "wirecheck analyze -i $rx_interface failed; see $base.err"
     wirecheck_pid=
 
-    local sent analysed dropped cpu lost achieved
+    local sent analysed dropped cpu missing achieved
     sent=$(awk '/Actual:/ { print $2; exit }' "$base.tcpreplay")
     analysed=$(awk '/^Packets / { print $2; exit }' "$base.summary")
     dropped=$(awk '/^Dropped / { print $2; exit }' "$base.summary")
     cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$base.cpu")
     achieved=$(tcpreplay_rate "$base.tcpreplay")
-    lost=$((sent - analysed - dropped))
+    missing=$((sent - analysed - dropped))
     printf '%-16s %-22s %10s %10s %8s %8s %8s\n' "$requested" "${achieved% *} pps ${achieved#* } Mbps" \
-        "$sent" "$analysed" "$dropped" "$lost" "$cpu"
+        "$sent" "$analysed" "$dropped" "$missing" "$cpu"
 
     if [ "$compare" = 1 ]; then
         compare_with_file "$base.json" "$label"
@@ -262,7 +292,7 @@ fi
 
 echo "== $(date -u '+%Y-%m-%d %H:%M:%S UTC'); uptime:$(uptime | sed 's/.*load average/ load average/')"
 echo "== capture $capture ($(stat -c %s "$capture") bytes); wirecheck --operations $operations${buffer_size:+ --buffer-size $buffer_size} ${extra_options[*]}"
-printf '%-16s %-22s %10s %10s %8s %8s %8s\n' requested achieved sent analysed dropped lost cpu_s
+printf '%-16s %-22s %10s %10s %8s %8s %8s\n' requested achieved sent analysed dropped missing cpu_s
 if [ "$sweep" = 1 ]; then
     for pps in $sweep_rates; do
         replay_once pps "$pps"
