@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Replays a capture onto a veth pair between two network namespaces and analyses it live with
-# `wirecheck analyze -i`, to measure kernel drops at a given replay rate and to check that live
+# `wirecheck analyze -i`. It measures kernel drops at a given replay rate and checks that live
 # analysis finds the same alerts and anomalies as analysis of the file.
 #
 # The script creates two namespaces (wcreplay-tx-PID and wcreplay-rx-PID) joined by a veth pair
@@ -151,7 +151,7 @@ for side in "$tx_namespace $tx_interface" "$rx_namespace $rx_interface"; do
     # Without IPv6 the namespace sends no router or neighbour solicitations of its own, which
     # the live run would analyse and the file run would not.
     ip netns exec "$namespace" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    # 9000 bytes carries any frame the mix writes; tcpreplay skips frames above the MTU.
+    # An MTU of 9000 bytes fits every frame the mix writes. tcpreplay cannot send a larger frame.
     ip -n "$namespace" link set "$interface" mtu 9000 up
 done
 

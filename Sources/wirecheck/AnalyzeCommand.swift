@@ -276,8 +276,8 @@ struct AnalyzeCommand {
         let liveDuration = self.liveDuration
         installStopSignalHandlers { input.stop() }
         if let interface {
-            // Printed once the interface is open and SIGINT is handled, so a script knows that
-            // packets sent from now on are captured and that it may stop the run.
+            // Printed once the interface is open and SIGINT is handled. From then on, packets sent
+            // to the interface are captured and a script may stop the run with SIGINT.
             printError("capturing on interface \(interface) with a \(captureOptions.bufferSize / (1024 * 1024)) MiB kernel buffer; stop with Ctrl-C or SIGTERM")
         }
         let isLive = interface != nil

@@ -4,8 +4,8 @@ import Testing
 @testable import WirecheckCapture
 import WirecheckCore
 
-/// `--buffer-size` for live capture, and the start message that tells a script when the
-/// interface is open. The replay onto a veth pair lives in Scripts/live-replay.sh, because it
+/// `--buffer-size` for live capture, and the start message a script waits for before it sends
+/// packets. The replay onto a veth pair lives in Scripts/live-replay.sh, because it
 /// needs network namespaces and tcpreplay.
 @Suite struct LiveCaptureTests {
     @Test func defaultBufferIs64MiB() {
@@ -51,7 +51,7 @@ import WirecheckCore
         #expect((run.output + run.error).contains("--buffer-size MIB"))
     }
 
-    /// Sends one UDP datagram to a socket bound on 127.0.0.1; returns false when a socket call fails.
+    /// Sends one UDP datagram to a socket bound on 127.0.0.1. Returns false when a socket call fails.
     static func sendOneDatagram(_ payload: [UInt8]) -> Bool {
         let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard receiver >= 0 else { return false }
