@@ -118,6 +118,12 @@ import WirecheckCore
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        // availableData blocks, so a run that never prints its message is killed after 30 s.
+        let watchdog = DispatchWorkItem { [process] in
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+        defer { watchdog.cancel() }
 
         // The message comes once the handle is active and SIGINT is handled.
         var errorText = ""
