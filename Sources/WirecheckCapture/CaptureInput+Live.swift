@@ -26,8 +26,11 @@ extension CaptureInput {
 
         _ = pcap_set_snaplen(handle, options.snapshotLength)
         _ = pcap_set_promisc(handle, options.promiscuous ? 1 : 0)
-        // Immediate mode delivers each packet as it arrives instead of when a buffer fills.
-        _ = pcap_set_immediate_mode(handle, 1)
+        // Immediate mode stays off. With it, libpcap 1.10 on Linux uses TPACKET_V2, whose ring
+        // has one fixed slot per packet sized for the largest frame (up to about 64 KiB with
+        // receive offloads), so 64 MiB holds about 1000 packets. TPACKET_V3 packs packets into
+        // blocks and hands a block over when it is full or when the timeout passes.
+        _ = pcap_set_immediate_mode(handle, 0)
         _ = pcap_set_timeout(handle, liveReadTimeoutMilliseconds)
         _ = pcap_set_buffer_size(handle, options.bufferSize)
         _ = pcap_set_tstamp_precision(handle, Int32(PCAP_TSTAMP_PRECISION_NANO))

@@ -12,8 +12,14 @@ public struct CaptureOptions: Sendable {
     /// without drops.
     public var bufferSize: Int32
 
+    /// The default kernel ring buffer, in MiB. Scripts/live-replay.sh measures drops against it.
+    public static let defaultBufferMegabytes = 64
+    /// The largest kernel ring buffer, in MiB, because `pcap_set_buffer_size` takes the size in
+    /// bytes as an `Int32`.
+    public static let maximumBufferMegabytes = 2047
+
     public init(filter: String? = nil, snapshotLength: Int32 = 262_144, promiscuous: Bool = true,
-                bufferSize: Int32 = 32 * 1024 * 1024) {
+                bufferSize: Int32 = Int32(CaptureOptions.defaultBufferMegabytes) * 1024 * 1024) {
         self.filter = filter
         self.snapshotLength = snapshotLength
         self.promiscuous = promiscuous

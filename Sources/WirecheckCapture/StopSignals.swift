@@ -62,13 +62,20 @@ func installStopSignalHandlers(signals: [Int32], _ handler: @escaping () -> Void
     source.resume()
     signalReadSource = source
 
+    var unblocked = sigset_t()
+    sigemptyset(&unblocked)
     for signalNumber in signals {
         var action = sigaction()
         action.__sigaction_handler.sa_handler = forwardSignalToPipe
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
         sigaction(signalNumber, &action, nil)
+        sigaddset(&unblocked, signalNumber)
     }
+    // A process inherits its signal mask from the thread that started it, and some parents
+    // (Foundation's Process started from a test runner's thread) block SIGINT and SIGTERM. The
+    // handlers above would then never run, so the calling thread unblocks the signals.
+    pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
     return true
 }
 

@@ -21,6 +21,9 @@ struct AnalyzeCommand {
       --eve PATH              write EVE JSON lines to PATH ('-' for standard output)
       --filter EXPR           analyse only packets matching the BPF expression EXPR
       -i, --interface NAME    capture live from interface NAME until Ctrl-C or SIGTERM
+      --buffer-size MIB       live capture: kernel buffer for packets waiting to be analysed,
+                              in MiB (default 64, at most 2047); raise it when the summary
+                              reports packets dropped by the kernel
       --eve-append            append to an existing EVE file instead of replacing it; a torn
                               last line left by a killed run is removed first
       --operations LEVEL      protocol transactions written as events: all (default), changes
@@ -91,6 +94,9 @@ struct AnalyzeCommand {
             case "--eve": evePath = try cursor.value(for: option)
             case "--filter": captureOptions.filter = try cursor.value(for: option)
             case "-i", "--interface": interface = try cursor.value(for: option)
+            case "--buffer-size":
+                let megabytes = try cursor.integer(for: option, range: 1...CaptureOptions.maximumBufferMegabytes)
+                captureOptions.bufferSize = Int32(megabytes) * 1024 * 1024
             case "--eve-append": eveAppend = true
             case "--operations":
                 let text = try cursor.value(for: option)
@@ -291,6 +297,11 @@ struct AnalyzeCommand {
         let wallStart = time(nil)
         let liveDuration = self.liveDuration
         installStopSignalHandlers { input.stop() }
+        if let interface {
+            // Printed once the interface is open and SIGINT is handled. From then on, packets sent
+            // to the interface are captured and a script may stop the run with SIGINT.
+            printError("capturing on interface \(interface) with a \(captureOptions.bufferSize / (1024 * 1024)) MiB kernel buffer; stop with Ctrl-C or SIGTERM")
+        }
         let isLive = interface != nil
         // In live mode the EVE file is flushed at least once a second of wall time, so a
         // crash or kill loses at most the last second of events.
