@@ -129,9 +129,9 @@ if python3 -c 'import scapy' 2>/dev/null; then
 else
     echo "fuzz.sh: python3 with scapy is missing, so the targets start without seeds" >&2
 fi
-# The telemetry and baseline targets read text files, not captures: their seeds are the fixture
-# files, and the telemetry samples under $FUZZ_SHARED_TELEMETRY (default ../shared/telemetry)
-# when present, up to 256 KiB each so that loading the seeds does not dominate a short run.
+# The telemetry and baseline targets read text files, not captures. Their seeds are the fixture
+# files and, when present, the telemetry samples under $FUZZ_SHARED_TELEMETRY (default
+# ../shared/telemetry). Seeds are at most 256 KiB, so loading them does not dominate a short run.
 mkdir -p "$fuzz_dir/telemetry/seeds" "$fuzz_dir/baseline/seeds"
 shared_telemetry="${FUZZ_SHARED_TELEMETRY:-../shared/telemetry}"
 seed_number=0

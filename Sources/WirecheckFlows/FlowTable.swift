@@ -84,8 +84,8 @@ public final class FlowTable {
                 flow.connState = connection.connState(of: flow)
                 let timeoutClass = tcpTimeoutClass(flow, connection)
                 if timeoutClass == .tcpClosed && flow.timeoutClass != .tcpClosed {
-                    // A closed flow lingers for a retransmitted FIN or last ACK; its delivered
-                    // history, up to 64 KiB per direction, is not needed for that.
+                    // A closed flow lingers only for a retransmitted FIN or last ACK, which do not
+                    // need its delivered history (up to 64 KiB per direction).
                     connection.reassemblerToServer?.releaseHistory()
                     connection.reassemblerToClient?.releaseHistory()
                 }

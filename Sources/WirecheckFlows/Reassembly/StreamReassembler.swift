@@ -116,9 +116,9 @@ public final class StreamReassembler {
         deliveredPackets.reset(keepingCapacity: false)
     }
 
-    /// Frees the delivered history, once the connection is closed. Held bytes stay, so a
-    /// late segment can still fill a hole; a retransmission after the close is no longer
-    /// compared with what was delivered, because the peer closed the stream it belongs to.
+    /// Frees the delivered history once the connection is closed. Held bytes stay, so a late
+    /// segment can still fill a hole. A retransmission after the close is no longer compared
+    /// with what was delivered, because both peers have closed the stream.
     public func releaseHistory() {
         guard history.capacity > 0 else { return }
         budget.giveBackHistory(history.capacity)
