@@ -16,14 +16,7 @@ let capturePath: String = {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    guard let file = fopen(capturePath, "wb") else {
-        fatalError("Creating the capture file \(capturePath) failed with errno \(errno); check that /tmp is writable.")
-    }
-    let written = fwrite(start, 1, count, file)
-    fclose(file)
-    guard written == count else {
-        fatalError("Writing \(capturePath) failed after \(written) of \(count) bytes; check the free space in /tmp.")
-    }
+    writeInput(start, count, to: capturePath, kind: "capture")
 
     let sources = CaptureSourceTable()
     guard let capture = try? CaptureInput.openFiles([capturePath], options: CaptureOptions(), sources: sources) else {

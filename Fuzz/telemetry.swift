@@ -16,14 +16,7 @@ let telemetryPath: String = {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
-    guard let file = fopen(telemetryPath, "wb") else {
-        fatalError("Creating the telemetry file \(telemetryPath) failed with errno \(errno); check that /tmp is writable.")
-    }
-    let written = fwrite(start, 1, count, file)
-    fclose(file)
-    guard written == count else {
-        fatalError("Writing \(telemetryPath) failed after \(written) of \(count) bytes; check the free space in /tmp.")
-    }
+    writeInput(start, count, to: telemetryPath, kind: "telemetry")
 
     let load = HostTelemetry.load(paths: [telemetryPath])
     // Touch every record the readers produced, as the engine does when it joins them to flows.

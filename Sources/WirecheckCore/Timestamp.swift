@@ -46,7 +46,7 @@ public struct Timestamp: Comparable, Hashable, Sendable {
         // the format each time.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 31) { buffer in
             var count = 0
-            func put(_ value: Int, digits: Int) {
+            func put(_ value: Int, digits: Int, then separator: Unicode.Scalar) {
                 var divisor = 1
                 for _ in 1..<digits { divisor *= 10 }
                 while divisor > 0 {
@@ -54,25 +54,20 @@ public struct Timestamp: Comparable, Hashable, Sendable {
                     count += 1
                     divisor /= 10
                 }
-            }
-            func put(_ character: Unicode.Scalar) {
-                buffer[count] = UInt8(ascii: character)
+                buffer[count] = UInt8(ascii: separator)
                 count += 1
             }
-            put(year, digits: 4)
-            put("-")
-            put(month, digits: 2)
-            put("-")
-            put(day, digits: 2)
-            put("T")
-            put(hour, digits: 2)
-            put(":")
-            put(minute, digits: 2)
-            put(":")
-            put(second, digits: 2)
-            put(".")
-            put(Int(micro), digits: 6)
-            for character in "+0000".unicodeScalars { put(character) }
+            put(year, digits: 4, then: "-")
+            put(month, digits: 2, then: "-")
+            put(day, digits: 2, then: "T")
+            put(hour, digits: 2, then: ":")
+            put(minute, digits: 2, then: ":")
+            put(second, digits: 2, then: ".")
+            put(Int(micro), digits: 6, then: "+")
+            for character in "0000".utf8 {
+                buffer[count] = character
+                count += 1
+            }
             return String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
         }
     }
