@@ -158,7 +158,8 @@ struct OPCUAReader {
     }
 
     func copy(_ range: Range<Int>, limit: Int = Int.max) -> [UInt8] {
-        let end = min(range.upperBound, range.lowerBound + limit)
+        // `lowerBound + limit` would overflow for the default limit, so clamp the count instead.
+        let end = range.lowerBound + min(range.count, max(0, limit))
         return Array(UnsafeRawBufferPointer(rebasing: bytes[range.lowerBound..<end]))
     }
 
