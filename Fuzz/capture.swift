@@ -7,12 +7,7 @@ import WirecheckCapture
 import WirecheckCore
 import WirecheckDecoding
 
-/// One file per fuzzer process, rewritten for every input and removed when the process exits
-/// normally. A crashed run leaves its file behind.
-let capturePath: String = {
-    atexit { unlink(capturePath) }
-    return "/tmp/wirecheck-fuzz-capture-\(getpid()).pcap"
-}()
+let capturePath = temporaryInputPath(kind: "capture", suffix: ".pcap")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {

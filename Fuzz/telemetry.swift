@@ -7,12 +7,7 @@ import Glibc
 import WirecheckCore
 import WirecheckHosts
 
-/// One file per fuzzer process, rewritten for every input and removed when the process exits
-/// normally. A crashed run leaves its file behind.
-let telemetryPath: String = {
-    atexit { unlink(telemetryPath) }
-    return "/tmp/wirecheck-fuzz-telemetry-\(getpid()).log"
-}()
+let telemetryPath = temporaryInputPath(kind: "telemetry", suffix: ".log")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
