@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Files `temporaryInputPath` handed out, removed when the process exits normally. A crashed
-/// run leaves its file behind, next to the finding.
+/// run leaves its file behind in /tmp.
 var temporaryInputPaths: [String] = []
 
 /// Returns a file path for this process's inputs of one kind, such as
