@@ -8,6 +8,10 @@
 #   --build-only  build the targets and write the seeds, run nothing
 #   TARGET        any of: decode reassembly flows capture modbus dnp3 iec104 enip s7comm
 #                 s7commplus bacnet opcua tls telemetry baseline (default: all)
+#   Seeds also come from $FUZZ_SHARED_CAPTURES and $FUZZ_SHARED_TELEMETRY when those folders
+#   exist (default ../shared/captures and ../shared/telemetry).
+#   Exit status: 0 no finding, 1 a target found a crash, hang, out-of-memory input or leak,
+#   2 an invalid argument or a failed build.
 #
 # How the targets are built (checked with Swift 6.3.1 on Debian 12, x86_64):
 #   1. SwiftPM compiles the library modules the targets need (WirecheckCore, -Decoding, -Flows,
@@ -48,13 +52,13 @@ while [ $# -gt 0 ]; do
             jobs="$2"
             shift ;;
         --build-only) build_only=1 ;;
-        -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1; see --help" >&2; exit 2 ;;
         *) targets+=("$1") ;;
     esac
     shift
 done
-case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: --seconds must be a whole number, got '$seconds'" >&2; exit 2 ;; esac
+case "$seconds" in ''|*[!0-9]*|0) echo "fuzz.sh: --seconds must be a positive whole number, got '$seconds'" >&2; exit 2 ;; esac
 case "$jobs" in ''|*[!0-9]*|0) echo "fuzz.sh: --jobs must be a positive whole number, got '$jobs'" >&2; exit 2 ;; esac
 
 all_targets=(decode reassembly flows capture modbus dnp3 iec104 enip s7comm s7commplus bacnet opcua tls telemetry baseline)

@@ -64,12 +64,17 @@ public struct RunSummary {
 
 /// Renders the human summary printed on standard output at the end of a run.
 public enum SummaryFormatter {
+    /// "1 packet", "2 packets": a count with its noun in the matching number.
+    static func counted<Count: BinaryInteger>(_ count: Count, _ noun: String) -> String {
+        count == 1 ? "1 \(noun)" : "\(count) \(noun)s"
+    }
+
     public static func render(_ summary: RunSummary, tally: EventTally) -> String {
         var lines: [String] = []
         lines.append("Wirecheck analysis summary")
         lines.append("==========================")
         for source in summary.sources {
-            lines.append("Input      \(source.name): \(source.packets) packets, \(source.linkType)")
+            lines.append("Input      \(source.name): \(counted(source.packets, "packet")), \(source.linkType)")
         }
         var span = ""
         if let first = summary.firstTimestamp, let last = summary.lastTimestamp {
@@ -116,7 +121,7 @@ public enum SummaryFormatter {
             lines.append("")
             lines.append("Top talkers by bytes:")
             for talker in summary.topTalkers {
-                lines.append("  \(pad(talker.address.description, 40)) \(pad(formatBytes(talker.bytes), 10)) \(talker.packets) packets, \(talker.flows) flows")
+                lines.append("  \(pad(talker.address.description, 40)) \(pad(formatBytes(talker.bytes), 10)) \(counted(talker.packets, "packet")), \(counted(talker.flows, "flow"))")
             }
         }
 
@@ -142,7 +147,7 @@ public enum SummaryFormatter {
         }
         if let eve = summary.eveOutput {
             lines.append("")
-            lines.append("EVE output: \(eve) (\(summary.eveEvents) events)")
+            lines.append("EVE output: \(eve) (\(counted(summary.eveEvents, "event")))")
         }
         if let report = summary.reportOutput {
             lines.append("HTML report: \(report)")

@@ -59,7 +59,8 @@ struct AnalyzeCommand {
                               wirecheck.db in the working directory); runs accumulate
       --report FILE           write a self-contained HTML report of this run to FILE
       --workers N             analyse on N threads (1 to 64, default 1); flows are split by
-                              IP address pair and the EVE output keeps the input order
+                              IP address pair and the EVE output keeps the input order; not
+                              with --baseline, --learn-first or --host-events
       --quiet                 do not print the summary
       -h, --help              show this help
 
