@@ -7,7 +7,7 @@ import WirecheckHosts
 import WirecheckOutput
 import WirecheckProtocols
 
-/// Which protocol transactions a run writes, named here so the command line needs only the engine.
+/// The transaction logging level, named here so the command line needs only the engine.
 public typealias OperationLogging = WirecheckProtocols.OperationLogging
 
 /// Settings for one analysis run.
@@ -32,7 +32,7 @@ public struct AnalysisOptions {
     /// Decoder anomalies of one name from one source written per minute of packet time before
     /// the rest are counted (`--anomaly-repeats`).
     public var anomaliesPerSourcePerMinute = AnomalyRateLimiter.defaultPerWindow
-    /// Which protocol transactions are written as events (`--operations`).
+    /// The protocol transactions written as events (`--operations`).
     public var operationLogging = OperationLogging.all
 
     public init() {}

@@ -1,7 +1,7 @@
 import Testing
 @testable import WirecheckFlows
 
-/// The delivered-bytes ring keeps the newest bytes in order across wrap-around and growth.
+/// Checks that the delivered-bytes ring keeps the newest bytes in order across wrap-around and growth.
 @Suite struct DeliveredHistoryTests {
     static func pattern(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) } }
 

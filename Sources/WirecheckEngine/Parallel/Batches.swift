@@ -10,7 +10,7 @@ struct BatchEntry {
         /// Expire idle state at `timestamp`, as the single-threaded analyzer's housekeeping would.
         case tick
         /// Expire idle flows at `timestamp`, as the flow table does on the first packet of each
-        /// second; sent to the workers that do not own that packet.
+        /// second. It goes to the workers that do not own that packet.
         case flowExpiry
         /// The first packet of capture source `reference.source` has time `timestamp`.
         case sourceStart
@@ -74,8 +74,8 @@ final class InputBatch {
         coversThrough = 0
     }
 
-    /// Doubles the buffer until `needed` bytes fit; an oversized packet (a 256 KiB snapshot
-    /// length) grows it once and the larger buffer is kept for reuse.
+    /// Doubles the buffer until `needed` bytes fit. An oversized packet (a 256 KiB snapshot
+    /// length) grows it once, and the larger buffer is kept for reuse.
     private func grow(toFit needed: Int) {
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
@@ -116,7 +116,7 @@ struct OutputItem {
     var isAlert = false
 }
 
-/// What a worker produced from one `InputBatch`, in processing order.
+/// The output a worker produced from one `InputBatch`, in processing order.
 final class OutputBatch {
     var lines: [UInt8] = []
     var items: [OutputItem] = []
