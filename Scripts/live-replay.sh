@@ -17,8 +17,8 @@
 #   --topspeed          replay as fast as tcpreplay can send (the default)
 #   --original          replay with the capture's own packet timing
 #   --sweep             replay at each rate of --rates, then at top speed, and print one line
-#                       per rate; without --no-compare, every live run is compared with the
-#                       file run
+#                       per rate. Each live run is also compared with the file run, unless
+#                       --no-compare is given
 #   --rates LIST        packets per second for --sweep, separated by spaces
 #                       (default "10000 25000 50000 100000 200000")
 #   --operations LEVEL  --operations for wirecheck analyze: none (default), changes or all

@@ -28,7 +28,7 @@ extension CaptureInput {
         _ = pcap_set_promisc(handle, options.promiscuous ? 1 : 0)
         // Immediate mode stays off. With it, libpcap 1.10 on Linux uses TPACKET_V2, whose ring
         // has one fixed slot per packet sized for the largest frame (up to about 64 KiB with
-        // receive offloads), so 64 MiB holds about 1000 packets. TPACKET_V3 packs packets into
+        // receive offloads), so 64 MiB fits about 1000 packets (an estimate from the slot size). TPACKET_V3 packs packets into
         // blocks and hands a block over when it is full or when the timeout passes.
         _ = pcap_set_immediate_mode(handle, 0)
         _ = pcap_set_timeout(handle, liveReadTimeoutMilliseconds)

@@ -77,7 +77,7 @@ public final class Analyzer {
         self.init(options: options, sources: sources, outputs: outputs, workerHandoff: nil)
     }
 
-    /// Creates an analyzer; with `workerHandoff` it is one worker of a `ParallelAnalyzer`, which
+    /// Creates an analyzer. With `workerHandoff` it is one worker of a `ParallelAnalyzer`, which
     /// receives the decoder's anomalies and the decoded packets for the stages it shares.
     init(options: AnalysisOptions, sources: CaptureSourceTable, outputs: [EventSink], workerHandoff: WorkerHandoff?) {
         self.workerHandoff = workerHandoff

@@ -4,9 +4,9 @@ import WirecheckDecoding
 import WirecheckOutput
 
 /// Receives what a worker's `Analyzer` would pass to the stages that the workers of a
-/// `ParallelAnalyzer` share: the decoder's anomalies (for the checksum-offload filter and the
-/// anomaly rate limiter, which judge each source address over all its packets), every decoded
-/// non-ARP packet, and the scan detector's housekeeping.
+/// `ParallelAnalyzer` share. Those are the decoder's anomalies (for the checksum-offload filter
+/// and the anomaly rate limiter, which judge each source address over all its packets), every
+/// decoded non-ARP packet, and the scan detector's housekeeping.
 protocol WorkerHandoff: AnyObject {
     var decoderEvents: EventSink { get }
     func observe(_ packet: DecodedPacket)

@@ -2,7 +2,7 @@ import WirecheckBaseline
 import WirecheckCore
 import WirecheckOutput
 
-/// What `wirecheck analyze` calls on the engine, so the command runs the single-threaded
+/// The engine interface `wirecheck analyze` calls, so the command runs the single-threaded
 /// `Analyzer` or the sharded `ParallelAnalyzer` through the same code.
 public protocol PacketAnalyzer: AnyObject {
     /// Packets passed to `process` so far.

@@ -27,7 +27,7 @@ public final class ApplicationLayer {
         didSet { context.operationObserver = operationObserver }
     }
 
-    /// Which protocol transactions become events (`--operations`).
+    /// The protocol transactions written as events (`--operations`).
     public var operationLogging: OperationLogging = .all {
         didSet { context.operationLogging = operationLogging }
     }
